@@ -1,0 +1,246 @@
+"""Photo sets in ImageFolder layout, synthetic test images, and the augmentations of the article.
+
+Layout: <split folder>/<class folder>/<image>, as ImageNet, Imagenette (`imagenette2-160/train/n01440764/...`)
+and torchvision's ImageFolder. Images are tensors NCHW; y is the H axis (dim -2), x the W axis (dim -1).
+
+Two ways to feed a trainer, one augmentation:
+- `decode_split` decodes a whole split once into a uint8 tensor (cached on disk, invalidated when the
+  files or the size change) for small sets on CPUs;
+- `ImageFolderSet` streams (uint8 image, label) pairs for a DataLoader (ImageNet on GPUs).
+Either way batches go through `augment`, on the training device: random-resized crop + horizontal flip
+(one batched affine resampling), the data interventions (rotation by 90 degrees of every image, random
+rotation, random vertical flip) and normalization.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, UnidentifiedImageError
+
+IMAGENETTE = {"imagenette2-160": "160px", "imagenette2-320": "320px", "imagenette2": "full"}
+KNOWN_SETS = (*IMAGENETTE, "imagenet")
+IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
+MEAN = (0.485, 0.456, 0.406)  # ImageNet channel statistics, RGB
+STD = (0.229, 0.224, 0.225)
+
+
+class DataNotFound(FileNotFoundError):
+    """A data folder that is missing, empty, or not in ImageFolder layout; the message says what to do."""
+
+
+class BadImage(OSError):
+    """An image file that PIL cannot read."""
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """The folder holding the photo sets: `root`, else $BANDING_DATA, else ./data."""
+    return Path(root if root is not None else os.environ.get("BANDING_DATA", "data")).expanduser()
+
+
+def cache_dir() -> Path:
+    """Where decoded splits are cached: $BANDING_CACHE, else ~/.cache/banding_lib."""
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "banding_lib"
+    return Path(os.environ.get("BANDING_CACHE", default)).expanduser()
+
+
+def split_folder(dataset: str, split: str = "train", root=None, download: bool = True) -> Path:
+    """The folder of one split. `dataset`: an Imagenette name (imagenette2-160, imagenette2-320,
+    imagenette2), "imagenet" (root/imagenet/{train,val}), or a path to any ImageFolder tree (with or
+    without train/ and val/ inside). A missing Imagenette is downloaded with torchvision when online."""
+    if split not in ("train", "val"):
+        raise ValueError(f"split must be 'train' or 'val', got {split!r}")
+    if dataset not in KNOWN_SETS:
+        path = Path(dataset).expanduser()
+        if not path.is_dir():
+            raise DataNotFound(f"data set {dataset!r} is neither a known name ({', '.join(KNOWN_SETS)}) "
+                               f"nor an existing folder")
+        return path / split if (path / split).is_dir() else path
+    base = data_root(root)
+    folder = base / dataset / split
+    if folder.is_dir():
+        return folder
+    if dataset in IMAGENETTE and download:
+        _download_imagenette(base, dataset, split)
+        if folder.is_dir():
+            return folder
+    how = ("download it from https://github.com/fastai/imagenette (tgz, unpack there) or "
+           if dataset in IMAGENETTE else "place ImageNet's train/ and val/ (one folder per wnid) there, or ")
+    raise DataNotFound(f"no {dataset!r} {split} split at {folder.resolve()}: {how}"
+                       f"point BANDING_DATA (or --data / data_root=) at the folder that holds {dataset}/")
+
+
+def _download_imagenette(base: Path, dataset: str, split: str) -> None:
+    """torchvision's Imagenette download into base/<dataset>; offline it fails, and the caller reports."""
+    from torchvision.datasets import Imagenette
+
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        Imagenette(str(base), split=split, size=IMAGENETTE[dataset], download=True)
+    except Exception as err:  # URLError, OSError, RuntimeError: all mean "could not fetch it here"
+        print(f"[banding_lib] could not download {dataset} into {base} ({type(err).__name__}: {err})")
+
+
+def list_images(folder: str | os.PathLike) -> tuple[list[tuple[Path, int]], list[str]]:
+    """(path, label) pairs and sorted class names of an ImageFolder split."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataNotFound(f"data folder {folder} does not exist")
+    classes = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not classes:
+        raise DataNotFound(f"{folder} has no class subfolders: expected {folder}/<class>/<image>.jpg "
+                           "(ImageFolder layout, one folder per class)")
+    samples = [(p, label) for label, c in enumerate(classes) for p in sorted((folder / c).iterdir())
+               if p.suffix.lower() in IMG_EXTENSIONS]
+    if not samples:
+        raise DataNotFound(f"{folder} has class folders ({', '.join(classes[:5])}...) but no images "
+                           f"with extensions {', '.join(IMG_EXTENSIONS)}")
+    return samples, classes
+
+
+def load_image(path: str | os.PathLike, size: int) -> torch.Tensor:
+    """One image as uint8 (3, size, size): RGB, short side resized to `size`, centre crop."""
+    try:
+        with Image.open(path) as img:
+            img.draft("RGB", (size, size))  # JPEG: decode at reduced scale, much faster
+            img = img.convert("RGB")
+            w, h = img.size
+            s = size / min(w, h)
+            img = img.resize((max(size, round(w * s)), max(size, round(h * s))), Image.BILINEAR, reducing_gap=3.0)
+            w, h = img.size
+            left, top = (w - size) // 2, (h - size) // 2
+            img = img.crop((left, top, left + size, top + size))
+            array = np.asarray(img, dtype=np.uint8)
+    except (UnidentifiedImageError, OSError, SyntaxError) as err:
+        raise BadImage(f"cannot read image {path}: {err}; delete or replace the file") from err
+    return torch.from_numpy(array.copy()).permute(2, 0, 1)  # (3, H, W)
+
+
+class ImageFolderSet(torch.utils.data.Dataset):
+    """An ImageFolder split as (uint8 (3, size, size), label) pairs, for a streaming DataLoader."""
+
+    def __init__(self, folder, size: int):
+        self.samples, self.classes = list_images(folder)
+        self.size = size
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def __getitem__(self, i: int):
+        path, label = self.samples[i]
+        return load_image(path, self.size), label
+
+
+def _fingerprint(samples, size: int) -> str:
+    h = hashlib.sha1(f"size={size}".encode())
+    for path, label in samples:
+        st = path.stat()
+        h.update(f"{path.resolve()}|{label}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def decode_split(folder, size: int, cache: bool = True, progress: bool = True):
+    """Decode a whole split once: (images uint8 (N, 3, size, size), labels int64 (N,), classes).
+    Cached under cache_dir(), keyed by the file list, sizes, mtimes and `size`; written atomically."""
+    samples, classes = list_images(folder)
+    key = _fingerprint(samples, size)
+    path = cache_dir() / f"{Path(folder).parent.name}-{Path(folder).name}-{size}px-{key}.pt"
+    if cache and path.exists():
+        try:
+            blob = torch.load(path, weights_only=True)
+            return blob["images"], blob["labels"], list(blob["classes"])
+        except Exception:  # a corrupt cache file is rebuilt, never trusted
+            path.unlink(missing_ok=True)
+    from tqdm.auto import tqdm
+
+    images = torch.empty(len(samples), 3, size, size, dtype=torch.uint8)
+    for i, (p, _) in enumerate(tqdm(samples, desc=f"decode {Path(folder).name} @{size}px", disable=not progress)):
+        images[i] = load_image(p, size)
+    labels = torch.tensor([label for _, label in samples], dtype=torch.int64)
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        torch.save({"images": images, "labels": labels, "classes": classes}, tmp)
+        os.replace(tmp, path)
+    return images, labels, classes
+
+
+def synthetic_images(n: int, size: int = 32, num_classes: int = 10, seed: int = 0):
+    """Procedural scenes for tests and the smoke profile: (uint8 (n, 3, size, size), labels (n,)).
+    Bright sky above a darker ground (a horizon near the middle, so y matters as in photos) with one
+    object whose colour and shape (square or disc) give the class; position and size vary."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, num_classes, (n,), generator=g)
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, size), torch.linspace(0, 1, size), indexing="ij")
+    horizon = 0.4 + 0.2 * torch.rand(n, 1, 1, generator=g)
+    sky = torch.tensor([0.55, 0.7, 0.95])[:, None, None, None] * (1.1 - 0.4 * yy)
+    ground = torch.tensor([0.35, 0.3, 0.15])[:, None, None, None] * (0.6 + 0.4 * yy)
+    img = torch.where(yy < horizon, sky, ground).permute(1, 0, 2, 3).clone()  # (n, 3, S, S)
+    hues = torch.linspace(0, 2 * math.pi, num_classes + 1)[:-1]
+    colours = torch.stack([0.5 + 0.5 * torch.cos(hues + k * 2 * math.pi / 3) for k in range(3)], 1)
+    cy, cx = 0.3 + 0.5 * torch.rand(n, generator=g), 0.2 + 0.6 * torch.rand(n, generator=g)
+    r = 0.1 + 0.1 * torch.rand(n, generator=g)
+    dy, dx = yy[None] - cy[:, None, None], xx[None] - cx[:, None, None]
+    square = torch.maximum(dy.abs(), dx.abs()) < r[:, None, None]
+    disc = dy ** 2 + dx ** 2 < r[:, None, None] ** 2
+    mask = torch.where((labels % 2 == 0)[:, None, None], square, disc)  # (n, S, S)
+    img = torch.where(mask[:, None], colours[labels][:, :, None, None], img)
+    img = img + 0.05 * torch.randn(img.shape, generator=g)
+    return (img.clamp(0, 1) * 255).round().to(torch.uint8), labels
+
+
+def augment(x: torch.Tensor, out_size: int | None = None, *, train: bool, rotate90: bool = False,
+            crop_scale: tuple[float, float] = (0.25, 1.0), hflip: bool = True, random_rotation: float = 0.0,
+            vflip: bool = False, generator: torch.Generator | None = None) -> torch.Tensor:
+    """uint8 batch (B, 3, H, W) -> normalized float (B, 3, out, out), on x's device.
+
+    rotate90: every image (train and val) turned 90 degrees counter-clockwise (the article's
+    intervention; the top row becomes the left column). Train only: random-resized crop with area
+    share in `crop_scale`, horizontal flip, and the follow-up interventions random_rotation (uniform
+    angle in +-degrees) and vflip (vertical flip with p=0.5), all in one affine resampling; pixels
+    outside the photo become the mean colour (0 after normalization)."""
+    if x.dtype != torch.uint8 or x.ndim != 4:
+        raise ValueError(f"augment takes a uint8 batch (B, 3, H, W), got {x.dtype} {tuple(x.shape)}")
+    out_size = out_size or x.shape[-1]
+    if rotate90:
+        x = torch.rot90(x, 1, dims=(-2, -1))
+    mean = torch.tensor(MEAN, device=x.device)[:, None, None]
+    std = torch.tensor(STD, device=x.device)[:, None, None]
+    x = (x.float() / 255 - mean) / std
+    if not train:
+        if x.shape[-1] != out_size or x.shape[-2] != out_size:
+            x = F.interpolate(x, size=(out_size, out_size), mode="bilinear", antialias=True, align_corners=False)
+        return x
+    B, dev = x.shape[0], x.device
+
+    def rand(*shape):
+        return torch.rand(*shape, generator=generator).to(dev)
+
+    scale = (crop_scale[0] + (crop_scale[1] - crop_scale[0]) * rand(B)).sqrt()  # side share of the crop
+    tx, ty = (1 - scale) * (2 * rand(B) - 1), (1 - scale) * (2 * rand(B) - 1)
+    angle = math.radians(random_rotation) * (2 * rand(B) - 1)
+    fx = torch.where(rand(B) < 0.5, -1.0, 1.0) if hflip else torch.ones(B, device=dev)
+    fy = torch.where(rand(B) < 0.5, -1.0, 1.0) if vflip else torch.ones(B, device=dev)
+    cos, sin = angle.cos() * scale, angle.sin() * scale
+    theta = torch.stack([torch.stack([cos * fx, -sin * fy, tx], 1),
+                         torch.stack([sin * fx, cos * fy, ty], 1)], 1)  # (B, 2, 3): output -> input coords
+    grid = F.affine_grid(theta, (B, 3, out_size, out_size), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, *, shuffle: bool, seed: int = 0,
+            epoch: int = 0, rank: int = 0, world: int = 1, drop_last: bool = False):
+    """Minibatches of an in-memory split: yields (uint8 images, labels). With world > 1 each rank takes
+    its own shard of one shared permutation (seed + epoch), as DistributedSampler does."""
+    n = len(images)
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1000 + epoch)) if shuffle else torch.arange(n)
+    order = order[rank::world]
+    stop = len(order) - (len(order) % batch_size if drop_last else 0)
+    for i in range(0, stop, batch_size):
+        idx = order[i:i + batch_size]
+        yield images[idx], labels[idx]

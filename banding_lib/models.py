@@ -1,0 +1,301 @@
+"""The article's simplified network, its head interventions, and the named presets of every run.
+
+Tensors are NCHW: y is the H axis (dim 2), x the W axis (dim 3). Conv layers are addressed by
+module path, "block0.a" ... "block5.b", as everywhere else in banding_lib.
+"""
+import difflib
+import math
+from collections import OrderedDict
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# (group name, kernel size, channels per layer at width 1); the article's diagram at 224 px.
+GROUPS = (
+    ("block0", 7, (32,)),
+    ("block1", 5, (64,)),
+    ("block2", 5, (64,)),
+    ("block3", 5, (128, 128)),
+    ("block4", 5, (256,) * 5),
+    ("block5", 5, (512, 512)),
+)
+LAST_LAYERS = ("block4.e", "block5.a", "block5.b")
+HEADS = ("gap", "flatten", "x", "xy", "masks", "mask_full", "attention", "groups", "maxpool_fc")
+
+
+class L2Pool(nn.Module):
+    """sqrt(mean of squares) over 3x3 windows, stride 2: (B, C, H, W) -> (B, C, ceil(H/2), ceil(W/2))."""
+
+    def __init__(self, eps=1e-6):
+        super().__init__()
+        self.eps = eps  # keeps the gradient of sqrt finite where a window is all zeros
+
+    def forward(self, x):
+        # Padding is left out of the average, like TF's SAME pooling.
+        mean_sq = F.avg_pool2d(x * x, 3, stride=2, padding=1, count_include_pad=False)
+        return torch.sqrt(mean_sq + self.eps)
+
+
+def coord_channels(x):
+    """(B, C, H, W) -> (B, 2, H, W): channel 0 is x (W axis), channel 1 is y (H axis), both in [-1, 1]."""
+    b, _, h, w = x.shape
+    ys = torch.linspace(-1, 1, h, device=x.device, dtype=x.dtype)
+    xs = torch.linspace(-1, 1, w, device=x.device, dtype=x.dtype)
+    grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")  # (H, W) each
+    return torch.stack([grid_x, grid_y]).expand(b, 2, h, w)
+
+
+class ConvBN(nn.Module):
+    """Stride-1 "same" conv (no bias) -> BatchNorm2d -> ReLU; (B, in, H, W) -> (B, out, H, W).
+
+    coordconv=True concatenates coord_channels(x) to the input, so conv has in + 2 input channels.
+    """
+
+    def __init__(self, in_ch, out_ch, kernel, coordconv=False):
+        super().__init__()
+        self.coordconv = coordconv
+        self.conv = nn.Conv2d(in_ch + 2 * coordconv, out_ch, kernel, padding=kernel // 2, bias=False)
+        self.bn = nn.BatchNorm2d(out_ch)
+
+    def forward(self, x):
+        if self.coordconv:
+            x = torch.cat([x, coord_channels(x)], dim=1)  # (B, in + 2, H, W)
+        return F.relu(self.bn(self.conv(x)))
+
+
+# Heads: each maps the (B, C, S, S) output of 5b to (B, features) and ends in the classifier `fc`.
+class Head(nn.Module):
+    def forward(self, x):
+        return self.fc(self.features(x))
+
+
+class GapHead(Head):
+    def __init__(self, c, s, classes):
+        super().__init__()
+        self.fc = nn.Linear(c, classes)
+
+    def features(self, x):
+        return x.mean(dim=(2, 3))  # (B, C)
+
+
+class FlattenHead(Head):
+    def __init__(self, c, s, classes):
+        super().__init__()
+        self.fc = nn.Linear(c * s * s, classes)  # sees every position: S*S times GAP's parameters
+
+    def features(self, x):
+        return x.flatten(1)  # (B, C*S*S)
+
+
+class XPoolHead(Head):
+    def __init__(self, c, s, classes, also_y=False):
+        super().__init__()
+        self.also_y = also_y
+        self.fc = nn.Linear(c * s * (1 + also_y), classes)
+
+    def features(self, x):
+        parts = [x.mean(dim=3)]  # (B, C, S): one value per row y
+        if self.also_y:
+            parts.append(x.mean(dim=2))  # (B, C, S): one value per column x
+        return torch.cat(parts, dim=2).flatten(1)  # (B, C*S) or (B, 2*C*S)
+
+
+class MasksHead(Head):
+    def __init__(self, c, s, classes, n_masks):
+        super().__init__()
+        # Ones plus a little noise: starts as n copies of GAP, with the symmetry broken.
+        self.masks = nn.Parameter(1 + 0.01 * torch.randn(n_masks, s, s))
+        self.fc = nn.Linear(c * n_masks, classes)
+
+    def features(self, x):
+        pooled = torch.einsum("bchw,nhw->bcn", x, self.masks) / (x.shape[2] * x.shape[3])  # (B, C, n)
+        return pooled.flatten(1)  # (B, C*n)
+
+
+class MaskFullHead(Head):
+    def __init__(self, c, s, classes):
+        super().__init__()
+        self.mask = nn.Parameter(torch.ones(c, s, s))  # starts exactly as GAP
+        self.fc = nn.Linear(c, classes)
+
+    def features(self, x):
+        return (x * self.mask).mean(dim=(2, 3))  # (B, C)
+
+
+class AttentionHead(Head):
+    def __init__(self, c, s, classes, heads=4):
+        super().__init__()
+        self.score = nn.Conv2d(c, heads, 1)
+        self.fc = nn.Linear(c * heads, classes)
+
+    def features(self, x):
+        weights = self.score(x).flatten(2).softmax(dim=-1)  # (B, heads, S*S), sums to 1 over positions
+        pooled = torch.einsum("bhp,bcp->bhc", weights, x.flatten(2))  # (B, heads, C)
+        return pooled.flatten(1)  # (B, heads*C)
+
+
+class GroupsHead(Head):
+    def __init__(self, c, s, classes, groups):
+        super().__init__()
+        if c % groups:
+            raise ValueError(f"head 'groups': {c} channels of 5b are not divisible by groups={groups}")
+        hidden = c // groups
+        # One grouped conv with an SxS kernel = a separate Linear over each group's whole map.
+        self.group_fc = nn.Conv2d(c, groups * hidden, s, groups=groups, bias=False)
+        self.bn = nn.BatchNorm1d(groups * hidden)
+        self.fc = nn.Linear(groups * hidden, classes)
+
+    def features(self, x):
+        return F.relu(self.bn(self.group_fc(x).flatten(1)))  # (B, groups*hidden)
+
+
+class MaxPoolFCHead(Head):
+    def __init__(self, c, s, classes, hidden):
+        super().__init__()
+        self.hidden_fc = nn.Linear(c, hidden, bias=False)
+        self.bn = nn.BatchNorm1d(hidden)
+        self.fc = nn.Linear(hidden, classes)
+
+    def features(self, x):
+        return F.relu(self.bn(self.hidden_fc(x.amax(dim=(2, 3)))))  # (B, hidden)
+
+
+def make_head(head, c, s, classes, *, n_masks, groups, hidden):
+    """The head named `head` for a (B, c, s, s) map; see simplified_net."""
+    makers = {
+        "gap": lambda: GapHead(c, s, classes),
+        "flatten": lambda: FlattenHead(c, s, classes),
+        "x": lambda: XPoolHead(c, s, classes),
+        "xy": lambda: XPoolHead(c, s, classes, also_y=True),
+        "masks": lambda: MasksHead(c, s, classes, n_masks),
+        "mask_full": lambda: MaskFullHead(c, s, classes),
+        "attention": lambda: AttentionHead(c, s, classes),
+        "groups": lambda: GroupsHead(c, s, classes, groups),
+        "maxpool_fc": lambda: MaxPoolFCHead(c, s, classes, hidden),
+    }
+    if head not in makers:
+        raise ValueError(f"unknown head {head!r}; valid heads: {', '.join(HEADS)}")
+    return makers[head]()
+
+
+def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="gap", coordconv=False,
+                   n_masks=3, groups=16, hidden=4096, init_scale=1.0):
+    """The article's simplified network: (B, 3, in_size, in_size) -> (B, num_classes) logits.
+
+    NCHW; y is the H axis (dim 2), x the W axis (dim 3). Children, in order: block0, pool1, block1,
+    pool2, ..., block5, head. Conv layers are block<i>.<letter> ("block0.a" 7x7, then 5x5 up to
+    "block5.b"), each a ConvBN with .conv and .bn. Only the first `pools` L2 pools are kept
+    (pool1..pool<pools>), so small inputs still end on a small map of side model.final_size.
+    `width` multiplies every channel count; `init_scale` multiplies the body's conv weights after the
+    default init. `head` picks the intervention after 5b (see HEADS); its classifier is head.fc.
+    `coordconv` adds x, y coordinate channels to the inputs of 5a and 5b. `hidden` (scaled by width,
+    at least 16) is the maxpool_fc hidden size; `groups` and `n_masks` configure those heads.
+    """
+    if not (isinstance(width, (int, float)) and math.isfinite(width) and width > 0):
+        raise ValueError(f"width must be a positive finite number, got {width!r}")
+    if not (isinstance(pools, int) and 0 <= pools <= 5):
+        raise ValueError(f"pools must be an int in 0..5, got {pools!r}")
+    if not (isinstance(in_size, int) and in_size >= 2 ** pools):
+        raise ValueError(f"in_size must be an int >= 2**pools = {2 ** pools} so each pool halves it, got {in_size!r}")
+    if not (isinstance(num_classes, int) and num_classes >= 1):
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    if not init_scale > 0:
+        raise ValueError(f"init_scale must be > 0, got {init_scale!r}")
+    if n_masks < 1 or groups < 1 or hidden < 1:
+        raise ValueError(f"n_masks, groups and hidden must be >= 1, got {n_masks}, {groups}, {hidden}")
+
+    layers = OrderedDict()
+    in_ch, size = 3, in_size
+    for i, (group, kernel, widths) in enumerate(GROUPS):
+        if 1 <= i <= pools:
+            layers[f"pool{i}"] = L2Pool()
+            size = math.ceil(size / 2)
+        block = OrderedDict()
+        for letter, c in zip("abcde", widths):
+            out_ch = max(1, round(c * width))
+            block[letter] = ConvBN(in_ch, out_ch, kernel, coordconv=coordconv and group == "block5")
+            in_ch = out_ch
+        layers[group] = nn.Sequential(block)
+    hidden_width = max(16, round(hidden * width))
+    layers["head"] = make_head(head, in_ch, size, num_classes, n_masks=n_masks, groups=groups, hidden=hidden_width)
+
+    model = nn.Sequential(layers)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, ConvBN):
+                m.conv.weight.mul_(init_scale)  # with batch norm after it, this only raises the effective LR
+    model.in_size, model.final_size, model.init_scale = in_size, size, init_scale
+    model.config = dict(num_classes=num_classes, width=width, in_size=in_size, pools=pools, head=head,
+                        coordconv=coordconv, n_masks=n_masks, groups=groups, hidden=hidden, init_scale=init_scale)
+    return model
+
+
+def conv_layer_names(model):
+    """Addresses of the conv layers in forward order: ["block0.a", ..., "block5.b"]."""
+    return [name for name, m in model.named_modules() if isinstance(m, ConvBN)]
+
+
+def describe(model, in_size=None):
+    """One dict per layer in forward order, for the architecture diagram.
+
+    Keys: name, kind ("conv" | "pool" | "head"), kernel (int or None), in_channels, out_channels,
+    size (output side length for an in_size x in_size input; None for the head's vector output).
+    """
+    size = model.in_size if in_size is None else in_size
+    rows, channels = [], 3
+    for name, child in model.named_children():
+        if isinstance(child, L2Pool):
+            size = math.ceil(size / 2)
+            rows.append(dict(name=name, kind="pool", kernel=3, in_channels=channels, out_channels=channels, size=size))
+        elif name == "head":
+            rows.append(dict(name=name, kind="head", kernel=None, in_channels=channels,
+                             out_channels=child.fc.out_features, size=None))
+        else:
+            for letter, layer in child.named_children():
+                conv = layer.conv
+                rows.append(dict(name=f"{name}.{letter}", kind="conv", kernel=conv.kernel_size[0],
+                                 in_channels=conv.in_channels, out_channels=conv.out_channels, size=size))
+                channels = conv.out_channels
+    return rows
+
+
+def _preset(about, data=None, **model):
+    return {"model": model, "data": data or {}, "about": about}
+
+
+# Every simplified-net run of the article, plus the follow-ups it proposed but never ran.
+PRESETS = {
+    "baseline": _preset("GAP then FC; article: 5b fully banded (horizontal), 5a mostly", head="gap"),
+    "rotated": _preset("inputs rotated 90 degrees; article: vertical bands in 5b and mostly in 5a",
+                       data={"rotate90": True}, head="gap"),
+    "flatten": _preset("no GAP, FC over the whole map; article: 5b not banded, 5a still banded", head="flatten"),
+    "x_pool": _preset("average over x only, then FC; article: 5b not banded, 5a banded", head="x"),
+    "masks3": _preset("3 learned spatial masks before FC; article: still banded", head="masks", n_masks=3),
+    "masks5": _preset("5 learned spatial masks before FC; article: still banded", head="masks", n_masks=5),
+    "masks16": _preset("16 learned spatial masks before FC; article: still banded", head="masks", n_masks=16),
+    "mask_full": _preset("a learned C x S x S mask after 5b, then GAP; article: still banded", head="mask_full"),
+    "attention": _preset("attention pooling in place of GAP; article: still banded", head="attention"),
+    "coordconv": _preset("CoordConv channels on the inputs of 5a and 5b; article: still banded",
+                         head="gap", coordconv=True),
+    "groups": _preset("5b in 16 channel groups, each with its own FC; article: still banded", head="groups"),
+    "maxpool_fc": _preset("global max pool, FC 4096, FC (VGG-like); article: still banded", head="maxpool_fc"),
+    "xy_pool": _preset("follow-up: x-pooled and y-pooled features together; never run in the article", head="xy"),
+    "random_rotation": _preset("follow-up: random rotations by any angle as a regularizer; never run",
+                               data={"random_rotation": 180.0}, head="gap"),
+    "vflip": _preset("follow-up: random vertical flips; never run", data={"vflip": True}, head="gap"),
+}
+FOLLOW_UPS = ("xy_pool", "random_rotation", "vflip")
+SCALE_KEYS = ("width", "in_size", "pools", "init_scale", "hidden", "groups")
+
+
+def build(preset_name, num_classes, **scale):
+    """simplified_net for PRESETS[preset_name], resized by `scale` (any of SCALE_KEYS)."""
+    if preset_name not in PRESETS:
+        close = difflib.get_close_matches(preset_name, PRESETS, n=3)
+        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+        raise ValueError(f"unknown preset {preset_name!r}{hint}. Valid presets: {', '.join(PRESETS)}")
+    extra = set(scale) - set(SCALE_KEYS)
+    if extra:
+        raise TypeError(f"build() takes only scale keywords {SCALE_KEYS}, got {sorted(extra)}")
+    return simplified_net(num_classes, **{**PRESETS[preset_name]["model"], **scale})

@@ -1,0 +1,140 @@
+import os
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from banding_lib import data
+
+
+@pytest.fixture
+def photo_tree(tmp_path):
+    """train/{cat,dog}: 3 + 2 tiny JPEGs of 40x30, one greyscale, one PNG; the top half bright."""
+    root = tmp_path / "photos"
+    for cls, n in (("cat", 3), ("dog", 2)):
+        (root / "train" / cls).mkdir(parents=True)
+        for i in range(n):
+            a = np.zeros((30, 40, 3), np.uint8)
+            a[:15] = 200  # bright top half
+            a[:, :, 2] = 40 * (cls == "dog")
+            img = Image.fromarray(a)
+            if cls == "cat" and i == 0:
+                img = img.convert("L")  # greyscale source
+            img.save(root / "train" / cls / f"{i}.{'png' if i == 2 else 'jpg'}")
+    (root / "train" / "cat" / "notes.txt").write_text("not an image")
+    return root
+
+
+def test_image_folder_yields_rgb_of_the_asked_size(photo_tree):
+    ds = data.ImageFolderSet(photo_tree / "train", size=16)
+    assert ds.classes == ["cat", "dog"] and len(ds) == 5
+    labels = [ds[i][1] for i in range(len(ds))]
+    assert labels == [0, 0, 0, 1, 1]
+    for i in range(len(ds)):
+        x, _ = ds[i]
+        assert x.dtype == torch.uint8 and x.shape == (3, 16, 16)
+    grey, _ = ds[0]
+    assert torch.equal(grey[0], grey[1])  # greyscale became 3 equal channels
+    assert grey[:, :6].float().mean() > 150 and grey[:, -6:].float().mean() < 50  # top stays on top
+
+
+def test_split_folder_accepts_paths_and_names(photo_tree, monkeypatch):
+    assert data.split_folder(str(photo_tree)) == photo_tree / "train"
+    assert data.split_folder(str(photo_tree / "train" / "..")).name == "train"
+    monkeypatch.setenv("BANDING_DATA", str(photo_tree.parent))
+    (photo_tree.parent / "imagenette2-160").symlink_to(photo_tree)
+    assert data.split_folder("imagenette2-160", "train") == photo_tree.parent / "imagenette2-160" / "train"
+
+
+def test_missing_data_gives_the_documented_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("BANDING_DATA", str(tmp_path / "nowhere"))
+    with pytest.raises(data.DataNotFound) as err:
+        data.split_folder("imagenette2-160", "val", download=False)
+    msg = str(err.value)
+    assert str((tmp_path / "nowhere" / "imagenette2-160" / "val").resolve()) in msg and "BANDING_DATA" in msg
+    with pytest.raises(data.DataNotFound, match="known name"):
+        data.split_folder(str(tmp_path / "missing_folder"))
+
+
+def test_offline_download_fails_with_the_documented_error(tmp_path, monkeypatch):
+    import torchvision.datasets
+
+    def offline(*args, **kwargs):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(torchvision.datasets, "Imagenette", offline)
+    with pytest.raises(data.DataNotFound, match="point BANDING_DATA"):
+        data.split_folder("imagenette2-160", "train", root=tmp_path)
+
+
+def test_folders_without_classes_or_images(tmp_path):
+    (tmp_path / "flat").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "flat" / "a.jpg")
+    with pytest.raises(data.DataNotFound, match="no class subfolders"):
+        data.list_images(tmp_path / "flat")
+    (tmp_path / "empty" / "cls").mkdir(parents=True)
+    with pytest.raises(data.DataNotFound, match="no images"):
+        data.list_images(tmp_path / "empty")
+
+
+def test_unreadable_image_names_the_file(photo_tree):
+    bad = photo_tree / "train" / "dog" / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff not really a jpeg")
+    with pytest.raises(data.BadImage, match="broken.jpg"):
+        data.decode_split(photo_tree / "train", 16, progress=False)
+
+
+def test_decode_cache_is_reused_and_invalidated(photo_tree):
+    folder = photo_tree / "train"
+    x, y, classes = data.decode_split(folder, 12, progress=False)
+    assert x.shape == (5, 3, 12, 12) and y.tolist() == [0, 0, 0, 1, 1]
+    cached = list(data.cache_dir().glob("photos-train-12px-*.pt"))
+    assert len(cached) == 1
+    mtime = cached[0].stat().st_mtime_ns
+    x2, _, _ = data.decode_split(folder, 12, progress=False)
+    assert torch.equal(x, x2) and cached[0].stat().st_mtime_ns == mtime  # read, not rewritten
+    Image.new("RGB", (20, 20), (255, 0, 0)).save(folder / "dog" / "new.jpg")
+    x3, y3, _ = data.decode_split(folder, 12, progress=False)
+    assert len(x3) == 6 and len(list(data.cache_dir().glob("photos-train-12px-*.pt"))) == 2
+    cached[0].write_bytes(b"truncated")  # a corrupt cache file is rebuilt, not trusted
+    os.utime(folder / "dog" / "new.jpg")  # (and the new file list keys another entry anyway)
+    x4, _, _ = data.decode_split(folder, 12, progress=False)
+    assert len(x4) == 6
+
+
+def test_rotate90_really_rotates():
+    x = torch.zeros(1, 3, 8, 8, dtype=torch.uint8)
+    x[:, :, 0, :] = 255  # a bright top row
+    for train in (False, True):
+        out = data.augment(x, train=train, rotate90=True, crop_scale=(1, 1), hflip=False)
+        bright = out[0, 0] > 0
+        assert bright[:, 0].all() and not bright[:, 1:].any()  # it is now the left column
+    plain = data.augment(x, train=False)
+    assert (plain[0, 0, 0] > 0).all() and not (plain[0, 0, 1:] > 0).any()
+
+
+def test_augment_shapes_and_interventions():
+    g = torch.Generator().manual_seed(0)
+    x, y = data.synthetic_images(16, size=24, seed=1)
+    assert x.shape == (16, 3, 24, 24) and x.dtype == torch.uint8 and y.max() < 10
+    assert x[:, :, :4].float().mean() > x[:, :, -4:].float().mean() + 30  # sky above ground
+    out = data.augment(x, 20, train=True, generator=g)
+    assert out.shape == (16, 3, 20, 20) and out.dtype == torch.float32
+    ident = data.augment(x, train=True, crop_scale=(1, 1), hflip=False)
+    assert torch.allclose(ident, data.augment(x, train=False), atol=1e-4)  # no-op affine is exact
+    flipped = data.augment(x, train=True, crop_scale=(1, 1), hflip=False, vflip=True,
+                           generator=torch.Generator().manual_seed(3))
+    upside_down = data.augment(x.flip(-2), train=False)
+    same = [torch.allclose(flipped[i], ident[i], atol=1e-4) for i in range(16)]
+    flip = [torch.allclose(flipped[i], upside_down[i], atol=1e-4) for i in range(16)]
+    assert all(a or b for a, b in zip(same, flip)) and 3 <= sum(flip) <= 13
+    with pytest.raises(ValueError, match="uint8"):
+        data.augment(x.float(), train=False)
+
+
+def test_batches_shard_one_permutation():
+    x, y = torch.arange(10)[:, None], torch.arange(10)
+    seen = [b[1] for r in range(2) for b in data.batches(x, y, 3, shuffle=True, seed=1, rank=r, world=2)]
+    assert sorted(torch.cat(seen).tolist()) == list(range(10))
+    assert [len(b[1]) for b in data.batches(x, y, 4, shuffle=False, drop_last=True)] == [4, 4]
