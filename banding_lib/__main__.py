@@ -1,0 +1,84 @@
+"""Command line of banding_lib.
+
+  python -m banding_lib train PRESET [PRESET ...] --profile {smoke,cpu,gpu} --seed N [--results DIR] [--data PATH] [--jobs J]
+  python -m banding_lib presets
+  python -m banding_lib scan MODEL [--checkpoint FILE | --run RESULTS_FOLDER]
+
+Under torchrun, `train` runs one preset with DistributedDataParallel (gloo on CPU, NCCL on CUDA).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _train(args) -> int:
+    from . import train as tr
+
+    configs = [tr.resolve(p, args.profile, seed, data_root=args.data) for p in args.presets for seed in args.seed]
+    if args.jobs > 1 and len(configs) > 1:
+        return tr.train_many(configs, args.results, jobs=args.jobs)
+    for config in configs:
+        folder = tr.train(config, args.results, progress=not args.quiet)
+        print(folder)
+    return 0
+
+
+def _presets(args) -> int:
+    from .train import all_presets
+
+    for name, spec in all_presets().items():
+        print(f"{name:18s} {spec['about']}")
+    return 0
+
+
+def _scan(args) -> int:
+    import torch
+
+    from . import pretrained
+
+    if args.run:
+        from . import results, train
+
+        run = results.load_run(args.run)
+        model, _ = train.build_model(run.config, run.metrics["num_classes"])
+        model.load_state_dict(run.state_dict())
+    else:
+        model = pretrained.load_pretrained(args.model, checkpoint=args.checkpoint)
+    with torch.no_grad():
+        print(pretrained.format_scan(pretrained.scan(model)))
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m banding_lib", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train presets (skips runs whose results exist)")
+    t.add_argument("presets", nargs="+", help="preset names (python -m banding_lib presets)")
+    t.add_argument("--profile", default="cpu", help="smoke, cpu or gpu (default cpu)")
+    t.add_argument("--seed", type=int, nargs="+", default=[0], help="one or more seeds (default 0)")
+    t.add_argument("--results", default=None, help="results root (default $BANDING_RESULTS or ./results)")
+    t.add_argument("--data", default=None, help="data root (default $BANDING_DATA or ./data)")
+    t.add_argument("--jobs", type=int, default=1, help="runs trained in parallel, one process each")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(run=_train)
+    p = sub.add_parser("presets", help="list the presets")
+    p.set_defaults(run=_presets)
+    s = sub.add_parser("scan", help="banding score of every conv layer of a model")
+    s.add_argument("model", nargs="?", default=None, help="googlenet, resnet50, vgg19 or alexnet (pretrained)")
+    s.add_argument("--checkpoint", default=None, help="a local state-dict file instead of downloading")
+    s.add_argument("--run", default=None, help="a results folder of this project instead")
+    s.set_defaults(run=_scan)
+    args = parser.parse_args(argv)
+    if args.command == "scan" and not (args.model or args.run):
+        parser.error("scan needs MODEL or --run")
+    try:
+        return args.run(args)
+    except (ValueError, KeyError, FileNotFoundError, RuntimeError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,153 @@
+"""torchvision architectures with interventions: tiny builds train, the article's layers resolve, "flatten"
+really removes global pooling, width=1 is torchvision's layout."""
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from banding_lib.architectures import (ARCH_PRESETS, ARCHS, ARTICLE_LAYERS, TYPICAL_LAYERS, last_map_shape,
+                                       torchvision_net)
+from banding_lib.layers import get_layer, layer_weight
+
+TINY = dict(num_classes=10, width=1 / 16, in_size=64)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny nets are many small ops: on a shared 2-core machine, two threads spin-wait on each other."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _first_linear(model: nn.Module) -> nn.Linear:
+    return next(m for m in model.modules() if isinstance(m, nn.Linear))
+
+
+def test_presets_are_the_nine_runs_of_figures_9_to_11():
+    assert sorted(ARCH_PRESETS) == sorted(f"{a}_{v}" for a in ("googlenet", "resnet50", "vgg19")
+                                          for v in ("baseline", "rotated", "flatten"))
+    for name, preset in ARCH_PRESETS.items():
+        arch, variant = name.split("_")
+        assert preset["arch"] == arch
+        assert preset["model"] == {"head": "flatten" if variant == "flatten" else "gap"}
+        assert preset["data"] == {"rotate90": variant == "rotated"}
+        assert arch in preset["about"]
+    assert "bug" in ARCH_PRESETS["vgg19_flatten"]["about"]
+
+
+@pytest.mark.parametrize("name", sorted(ARCH_PRESETS))
+def test_preset_trains_one_step(name):
+    torch.manual_seed(0)
+    preset = ARCH_PRESETS[name]
+    model = torchvision_net(preset["arch"], 10, width=1 / 16, head=preset["model"]["head"], in_size=32).train()
+    x = torch.randn(4, 3, 32, 32)
+    if preset["data"]["rotate90"]:
+        x = torch.rot90(x, 1, dims=(2, 3))  # (N, C, H, W): rotate in the image plane
+    y = torch.tensor([0, 3, 5, 9])
+    watched = ARTICLE_LAYERS[preset["arch"]]
+    before = {n: layer_weight(model, n).clone() for n in watched}
+    head_before = _first_linear(model).weight.detach().clone()
+
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    opt.step()
+
+    assert torch.isfinite(loss)
+    for n in watched:
+        assert not torch.equal(before[n], layer_weight(model, n)), f"{n} did not change"
+    assert not torch.equal(head_before, _first_linear(model).weight)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+@pytest.mark.parametrize("head", ["gap", "flatten"])
+def test_article_layers_resolve(arch, head):
+    model = torchvision_net(arch, head=head, **TINY)
+    for name in ARTICLE_LAYERS[arch] + ((TYPICAL_LAYERS[arch],) if arch in TYPICAL_LAYERS else ()):
+        get_layer(model, name)
+        assert layer_weight(model, name).shape[-2:] == (3, 3)  # torchvision's googlenet: 3x3, not 5x5
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_flatten_removes_global_pooling(arch):
+    size = 128 if arch == "alexnet" else 64  # a last map of 2x2 at least (AlexNet: 3x3), so pooling matters
+    seen = {}
+    for head in ("gap", "flatten"):
+        model = torchvision_net(arch, 10, width=1 / 16, head=head, in_size=size).eval()
+        hook = model.avgpool.register_forward_hook(lambda m, inp, out: seen.update({head: (inp[0].shape, out.shape)}))
+        with torch.no_grad():
+            model(torch.zeros(2, 3, size, size))
+        hook.remove()
+        (n, c, h, w), pooled = seen[head]
+        assert h * w > 1
+        assert (c, h, w) == last_map_shape(model, size)
+        if head == "flatten":
+            assert pooled == (n, c, h, w)
+            assert _first_linear(model).in_features == c * h * w
+        elif arch == "alexnet":  # torchvision's AdaptiveAvgPool2d(6), kept as is
+            assert _first_linear(model).in_features == c * 36
+        else:
+            assert pooled == (n, c, 1, 1)
+            assert _first_linear(model).in_features == c
+
+
+@pytest.mark.parametrize("arch, head, reference", [
+    ("googlenet", "gap", lambda: torchvision.models.googlenet(aux_logits=False, init_weights=True)),
+    ("resnet50", "gap", torchvision.models.resnet50),
+    ("vgg19", "flatten", torchvision.models.vgg19),  # torchvision's VGG does not pool at 224 px
+    ("alexnet", "gap", torchvision.models.alexnet),
+])
+def test_width_one_is_torchvisions_layout(arch, head, reference):
+    with torch.device("meta"):  # shapes only: no memory, no init
+        ours, theirs = torchvision_net(arch, head=head), reference()
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
+
+
+def test_vgg19_baseline_pools_globally_at_full_width():
+    with torch.device("meta"):
+        model = torchvision_net("vgg19")
+    assert isinstance(model.avgpool, nn.AdaptiveAvgPool2d) and model.avgpool.output_size == 1
+    assert model.classifier[0].in_features == 512  # torchvision's is 512 * 7 * 7
+
+
+@pytest.mark.parametrize("width", [0.1, 0.15])  # widths where round(w * sum) != sum of round(w * branch)
+def test_googlenet_odd_widths_chain_rounded_branches(width):
+    model = torchvision_net("googlenet", 10, width=width, in_size=32).eval()
+    with torch.no_grad():
+        assert model(torch.zeros(1, 3, 32, 32)).shape == (1, 10)
+    block = model.inception5b
+    branch_out = sum(b[-1].conv.out_channels if isinstance(b, nn.Sequential) else b.conv.out_channels
+                     for b in (block.branch1, block.branch2, block.branch3, block.branch4))
+    assert model.fc.in_features == branch_out
+    assert model.conv1.conv.in_channels == 3
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_no_parameter_is_left_on_the_meta_device(arch):  # VGG19 and AlexNet are built on meta, then replaced
+    model = torchvision_net(arch, 10, width=1 / 16, in_size=128)
+    assert all(t.device.type == "cpu" for t in [*model.parameters(), *model.buffers()])
+
+
+def test_vgg19_is_scaled_but_rgb_is_not():
+    model = torchvision_net("vgg19", **TINY)
+    assert get_layer(model, "features.34").out_channels == 32  # 512 / 16
+    assert model.classifier[3].in_features == 256  # 4096 / 16
+    assert layer_weight(model, "features.0").shape[1] == 3  # the RGB input is not scaled
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(arch="inceptionv1"), "googlenet"),
+    (dict(arch="resnet5"), "did you mean 'resnet50'"),
+    (dict(arch="googlenet", head="gapp"), "did you mean 'gap'"),
+    (dict(arch="vgg19", head="max"), "gap, flatten"),
+])
+def test_unknown_names_list_the_valid_ones(bad, message):
+    with pytest.raises(ValueError, match=message):
+        torchvision_net(**bad)
+
+
+def test_too_small_input_is_a_clear_error():
+    with pytest.raises(ValueError, match="cannot take 16x16"):
+        torchvision_net("alexnet", width=1 / 16, head="flatten", in_size=16)
