@@ -8,7 +8,7 @@ BANDING_DATA ?= $(abspath $(if $(wildcard ../shared/data/imagenette2-160),../sha
 BANDING_RESULTS ?= $(abspath results)
 export BANDING_DATA BANDING_RESULTS
 
-.PHONY: install test test-all book html bench clean
+.PHONY: install test test-all book html bench clean runs notebooks pages FORCE
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -23,10 +23,38 @@ test: install  ## fast tests (slow ones: make test-all)
 test-all: install
 	$(PY) -m pytest -q
 
-html: install  ## the HTML book from the committed executed notebooks, executing nothing
-	$(VENV)/bin/jupyter-book build book --config _config.yml --toc book/_toc.yml --path-output . -W -n --keep-going
+# The book: jupytext -> papermill (executed notebooks into $(BOOK)) -> Jupyter Book 1 (executes nothing).
+# BOOK and OUT let tests run the whole pipeline in a temporary folder (make book PROFILE=smoke BOOK=/tmp/b/book OUT=/tmp/b).
+BOOK ?= book
+OUT ?= .
+JOBS ?= 2
+NOTEBOOKS := $(sort $(wildcard notebooks/*.py))
+EXECUTED := $(patsubst notebooks/%.py,$(BOOK)/%.ipynb,$(NOTEBOOKS))
+PAGES := _toc.yml intro.md references.md
 
-book: install html
+runs: install  ## train every run the book shows that the result cache lacks, $(JOBS) at a time
+	$(PY) -m banding_lib train book --profile $(PROFILE) --jobs $(JOBS) --quiet
+
+$(BOOK)/%.ipynb: notebooks/%.py runs FORCE
+	@mkdir -p $(OUT)/_build/notebooks $(BOOK)
+	$(VENV)/bin/jupytext --quiet --to ipynb -o $(OUT)/_build/notebooks/$*.ipynb $<
+	$(VENV)/bin/papermill --no-progress-bar --cwd $(BOOK) -p profile $(PROFILE) $(OUT)/_build/notebooks/$*.ipynb $@
+
+notebooks: $(EXECUTED)
+
+pages:
+	@mkdir -p $(BOOK)/_static
+	@if [ "$(abspath $(BOOK))" != "$(abspath book)" ]; then cp -r $(addprefix book/,$(PAGES)) book/_static $(BOOK)/; fi
+
+html: install pages  ## the HTML book from the executed notebooks in $(BOOK), executing nothing
+	$(VENV)/bin/jupyter-book build $(BOOK) --config _config.yml --toc $(BOOK)/_toc.yml --path-output $(OUT) -W -n --keep-going
+
+book: install runs
+	$(MAKE) -j $(JOBS) notebooks
+	$(MAKE) html
+	@echo "book: $(abspath $(OUT))/_build/html/index.html"
+
+FORCE:
 
 clean:
 	rm -rf _build

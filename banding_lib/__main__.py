@@ -1,27 +1,47 @@
 """Command line of banding_lib.
 
+  python -m banding_lib train book --profile cpu --jobs 2     (every run of the book)
   python -m banding_lib train PRESET [PRESET ...] --profile {smoke,cpu,gpu} --seed N [--results DIR] [--data PATH] [--jobs J]
+                              [--set KEY=VALUE ...]
   python -m banding_lib presets
-  python -m banding_lib scan MODEL [--checkpoint FILE | --run RESULTS_FOLDER]
+  python -m banding_lib scan MODEL [--checkpoint FILE | --run RESULTS_FOLDER] [--layer NAME ...]
 
 Under torchrun, `train` runs one preset with DistributedDataParallel (gloo on CPU, NCCL on CUDA).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 
 def _train(args) -> int:
     from . import train as tr
 
-    configs = [tr.resolve(p, args.profile, seed, data_root=args.data) for p in args.presets for seed in args.seed]
-    if args.jobs > 1 and len(configs) > 1:
+    overrides = _parse_set(args.set)
+    configs = [tr.resolve(p, args.profile, seed, data_root=args.data, **overrides)
+               for p in args.presets for seed in args.seed]
+    if args.jobs > 1 and len(configs) > 1 and not overrides:  # (train_many's workers take no overrides)
         return tr.train_many(configs, args.results, jobs=args.jobs)
     for config in configs:
         folder = tr.train(config, args.results, progress=not args.quiet)
         print(folder)
     return 0
+
+
+def _parse_set(items) -> dict:
+    """["steps=40", "lr=0.1", "dataset=/data/x"] -> {"steps": 40, "lr": 0.1, "dataset": "/data/x"}: values
+    are read as JSON (numbers, true/false, [lists]), anything else is text."""
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set takes KEY=VALUE, got {item!r}")
+        try:
+            overrides[key] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[key] = value
+    return overrides
 
 
 def _presets(args) -> int:
@@ -45,8 +65,15 @@ def _scan(args) -> int:
         model.load_state_dict(run.state_dict())
     else:
         model = pretrained.load_pretrained(args.model, checkpoint=args.checkpoint)
+    from .layers import get_layer
+
+    for name in args.layer:
+        get_layer(model, name)  # an unknown name raises, listing the valid ones
     with torch.no_grad():
-        print(pretrained.format_scan(pretrained.scan(model)))
+        rows = pretrained.scan(model)
+    if args.layer:
+        rows = [r for r in rows if any(r["name"] == n or r["name"].startswith(n + ".") for n in args.layer)]
+    print(pretrained.format_scan(rows))
     return 0
 
 
@@ -55,13 +82,17 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train presets (skips runs whose results exist)")
-    t.add_argument("presets", nargs="+", help="preset names (python -m banding_lib presets)")
+    t.add_argument("presets", nargs="+", help="preset names (python -m banding_lib presets), or 'book' for "
+                   "every run the book shows")
     t.add_argument("--profile", default="cpu", help="smoke, cpu or gpu (default cpu)")
     t.add_argument("--seed", type=int, nargs="+", default=[0], help="one or more seeds (default 0)")
     t.add_argument("--results", default=None, help="results root (default $BANDING_RESULTS or ./results)")
     t.add_argument("--data", default=None, help="data root (default $BANDING_DATA or ./data)")
     t.add_argument("--jobs", type=int, default=1, help="runs trained in parallel, one process each")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
+                   help="override a profile field or model keyword (repeatable), e.g. --set steps=40 "
+                        "--set checkpoint_every=10; values are JSON (numbers, true/false, [lists]), else text")
     t.set_defaults(run=_train)
     p = sub.add_parser("presets", help="list the presets")
     p.set_defaults(run=_presets)
@@ -69,13 +100,14 @@ def main(argv=None) -> int:
     s.add_argument("model", nargs="?", default=None, help="googlenet, resnet50, vgg19 or alexnet (pretrained)")
     s.add_argument("--checkpoint", default=None, help="a local state-dict file instead of downloading")
     s.add_argument("--run", default=None, help="a results folder of this project instead")
+    s.add_argument("--layer", nargs="+", default=[], help="only these layers (module paths, e.g. block5.b)")
     s.set_defaults(run=_scan)
     args = parser.parse_args(argv)
     if args.command == "scan" and not (args.model or args.run):
         parser.error("scan needs MODEL or --run")
     try:
         return args.run(args)
-    except (ValueError, KeyError, FileNotFoundError, RuntimeError, OSError) as err:
+    except (ValueError, TypeError, KeyError, FileNotFoundError, RuntimeError, OSError, ArithmeticError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

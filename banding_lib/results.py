@@ -18,6 +18,7 @@ import fcntl
 import hashlib
 import json
 import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +37,9 @@ def results_root(root=None) -> Path:
 
 
 def config_hash(config: dict) -> str:
-    return hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    """Hash of what decides a run; "paths" (where the data lies on this machine) is left out."""
+    ident = {k: v for k, v in config.items() if k != "paths"}
+    return hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
 def run_dir(config: dict, root=None) -> Path:
@@ -76,6 +79,11 @@ def save_json(obj, path: Path) -> None:
 def load_torch(path: Path, what: str = "file"):
     """torch.load that reports a truncated or corrupt file as CorruptResults naming it."""
     try:
+        if zipfile.is_zipfile(path):  # torch.save's format; torch.load itself skips the CRCs of the entries
+            with zipfile.ZipFile(path) as z:
+                bad = z.testzip()
+            if bad is not None:
+                raise ValueError(f"CRC mismatch in {bad}")
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise
@@ -126,7 +134,9 @@ def load_run(folder) -> Run:
         raise FileNotFoundError(f"{folder} holds no finished run (no metrics.json); train it first")
     try:
         metrics = json.loads((folder / "metrics.json").read_text())
-    except json.JSONDecodeError as err:
+        if not isinstance(metrics, dict):
+            raise ValueError(f"a JSON {type(metrics).__name__}, not an object")
+    except ValueError as err:  # JSONDecodeError, UnicodeDecodeError (bytes that are not text), not an object
         raise CorruptResults(f"{folder / 'metrics.json'} is truncated or corrupt ({err}); delete the folder "
                              "to retrain") from err
     if metrics.get("format") != FORMAT:

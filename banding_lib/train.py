@@ -7,6 +7,7 @@ its last atomic checkpoint and ends with the same weights as an uninterrupted on
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import os
 import platform
@@ -74,6 +75,16 @@ PROFILES = {
 }
 
 
+# The runs the book shows: every simplified-net preset and the nine architecture runs, one seed each;
+# three seeds for the runs whose comparison carries the article's claim.
+SEEDS = {"baseline": (0, 1, 2), "rotated": (0, 1, 2), "flatten": (0, 1, 2)}
+
+
+def book_runs() -> list[tuple[str, int]]:
+    """(preset, seed) of every run the book's notebooks load."""
+    return [(p, s) for p in all_presets() for s in SEEDS.get(p, (0,))]
+
+
 def get_profile(name: str) -> Profile:
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}")
@@ -85,6 +96,78 @@ def all_presets() -> dict:
     from .architectures import ARCH_PRESETS
 
     return {**models.PRESETS, **ARCH_PRESETS}
+
+
+def _check_overrides(overrides: dict, prof: Profile, fields: set, arch: str) -> None:
+    """ValueError for a key that is neither a Profile field nor a model keyword, TypeError for a Profile
+    field of the wrong type: both would otherwise fail deep inside training."""
+    import inspect
+
+    from .architectures import torchvision_net
+
+    builder = models.simplified_net if arch == "simplified" else torchvision_net
+    model_keys = set(inspect.signature(builder).parameters) - {"arch", "num_classes"}
+    unknown = sorted(set(overrides) - fields - model_keys)
+    if unknown:
+        raise ValueError(f"unknown override {', '.join(map(repr, unknown))}; valid: Profile fields "
+                         f"{', '.join(sorted(fields))} and model keywords {', '.join(sorted(model_keys))}")
+    for key, value in overrides.items():
+        want = type(getattr(prof, key)) if key in fields else None
+        ok = want is None or isinstance(value, want) or (want is float and isinstance(value, int)) or (
+            want is tuple and isinstance(value, list))
+        if not ok:
+            raise TypeError(f"override {key}={value!r} is a {type(value).__name__}; expected {want.__name__}")
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _list_of(check):
+    return lambda v: isinstance(v, (list, tuple)) and all(check(x) for x in v)
+
+
+def _is_str(v) -> bool:
+    return isinstance(v, str)
+
+
+# Notebook parameters (papermill) -> (type check, the expected type in words). Extend when a notebook adds one.
+NOTEBOOK_PARAMS = {
+    "profile": (_is_str, "str, one of " + ", ".join(PROFILES)),
+    "seed": (_is_int, "int"),
+    "seeds": (_list_of(_is_int), "list of int, e.g. [0, 1, 2]"),
+    "runs": (_list_of(_is_str), "list of str (preset names)"),
+    "presets": (_list_of(_is_str), "list of str (preset names)"),
+    "preset": (_is_str, "str (a preset name)"),
+    "jobs": (lambda v: _is_int(v) and v >= 1, "int >= 1"),
+    "steps": (lambda v: _is_int(v) and v >= 0, "int >= 0"),
+    "results_root": (lambda v: v is None or _is_str(v), "str or None"),
+    "data_root": (lambda v: v is None or _is_str(v), "str or None"),
+}
+
+
+def validate_params(**params) -> dict:
+    """Check a notebook's papermill parameters (call it in the cell after the `parameters` cell).
+    TypeError naming the parameter, its type and the expected type when one is of the wrong type (papermill's
+    -p passes "[0, 1]" as text: lists go with -y 'seeds: [0, 1]'); ValueError for an unknown profile or
+    preset; TypeError for a name not in NOTEBOOK_PARAMS. Returns the parameters unchanged."""
+    for name, value in params.items():
+        if name not in NOTEBOOK_PARAMS:
+            raise TypeError(f"unknown notebook parameter {name!r}; known: {', '.join(NOTEBOOK_PARAMS)} "
+                            "(add it to banding_lib.train.NOTEBOOK_PARAMS)")
+        check, expected = NOTEBOOK_PARAMS[name]
+        if not check(value):
+            hint = " (papermill -p passes text; give lists with -y, e.g. -y 'seeds: [0, 1]')" if _is_str(value) else ""
+            raise TypeError(f"notebook parameter {name!r} is {type(value).__name__} {value!r}; "
+                            f"expected {expected}{hint}")
+    if "profile" in params:
+        get_profile(params["profile"])
+    for name in ("runs", "presets", "preset"):
+        for preset in ([params[name]] if name == "preset" and name in params else params.get(name, [])):
+            if preset not in all_presets():
+                raise ValueError(f"notebook parameter {name!r}: unknown preset {preset!r}; "
+                                 f"valid presets: {', '.join(all_presets())}")
+    return params
 
 
 def resolve(preset: str, profile: str = "cpu", seed: int = 0, data_root=None, **overrides) -> dict:
@@ -100,18 +183,22 @@ def resolve(preset: str, profile: str = "cpu", seed: int = 0, data_root=None, **
     prof = get_profile(profile)
     spec = presets[preset]
     arch = spec.get("arch", "simplified")
-    fields = {f.name for f in dataclasses.fields(Profile)}
+    fields = {f.name for f in dataclasses.fields(Profile)} - {"name", "simplified", "torchvision"}
+    _check_overrides(overrides, prof, fields, arch)
     scale = dict(prof.simplified if arch == "simplified" else prof.torchvision)
     prof_over = {k: v for k, v in overrides.items() if k in fields}
     scale.update({k: v for k, v in overrides.items() if k not in fields})
     prof = dataclasses.replace(prof, **prof_over)
-    dataset = prof.dataset if prof.dataset == "synthetic" else str(data.split_folder(prof.dataset, "train", data_root).parent)
+    if prof.dataset != "synthetic":
+        data.split_folder(prof.dataset, "train", data_root)  # fail early, with the message that says what to do
     return {
         "preset": preset, "profile": profile, "seed": int(seed), "arch": arch,
         "model": {**spec["model"], **scale, "in_size": prof.in_size},
-        "data": {"dataset": dataset, **spec["data"]},
+        "data": {"dataset": prof.dataset, **spec["data"]},
         "train": {k: v for k, v in dataclasses.asdict(prof).items() if k not in ("name", "simplified", "torchvision")},
         "format": results.FORMAT,
+        # where things are on this machine: not part of the run's identity (results.config_hash skips it)
+        "paths": {"data_root": str(data.data_root(data_root).resolve())},
     }
 
 
@@ -132,15 +219,21 @@ class TrainingDiverged(FloatingPointError):
     """Loss became NaN or Inf; the message names the step and the last good checkpoint."""
 
 
+def _diverged(what: str, step: int, ckpt: Path, folder: Path) -> TrainingDiverged:
+    last = f"{ckpt} (step {results.load_torch(ckpt, 'checkpoint')['step']})" if ckpt.exists() else "none"
+    return TrainingDiverged(f"{what} at step {step} of run {folder.name}; last good checkpoint: {last}. "
+                            "Lower the LR or check the data.")
+
+
 def _load_data(config: dict, train_cfg: dict):
     """(train images, train labels, val images, val labels, num_classes); uint8 tensors in memory."""
     if config["data"]["dataset"] == "synthetic":
         n = train_cfg["synthetic_images"]
         x, y = data.synthetic_images(n + n // 4, train_cfg["image_size"], seed=1234)
         return x[:n], y[:n], x[n:], y[n:], 10
-    root = Path(config["data"]["dataset"])
-    xt, yt, classes = data.decode_split(root / "train", train_cfg["image_size"])
-    xv, yv, _ = data.decode_split(root / "val", train_cfg["image_size"])
+    root = config["paths"]["data_root"]
+    xt, yt, classes = data.decode_split(data.split_folder(config["data"]["dataset"], "train", root), train_cfg["image_size"])
+    xv, yv, _ = data.decode_split(data.split_folder(config["data"]["dataset"], "val", root), train_cfg["image_size"])
     return xt, yt, xv, yv, len(classes)
 
 
@@ -163,6 +256,9 @@ def _schedule(n_train: int, cfg: dict) -> list[tuple[int, int]]:
     while True:
         b = _batch_for_epoch(epoch, cfg)
         per_epoch = n_train // b
+        if per_epoch == 0:  # else a step-limited plan would loop forever
+            raise ValueError(f"{n_train} training images are fewer than one batch of {b}: "
+                             "use more images or a smaller batch_size")
         for _ in range(per_epoch):
             plan.append((epoch, b))
             if cfg["steps"] and len(plan) == cfg["steps"]:
@@ -205,7 +301,7 @@ def provenance() -> dict:
     return {"code_version": code, "torch": torch.__version__, "python": platform.python_version(),
             "machine": platform.machine(), "cpu_count": os.cpu_count(),
             "device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu",
-            "threads": torch.get_num_threads(), "host": platform.node()}
+            "threads": torch.get_num_threads(), "host": platform.node(), "pid": os.getpid()}
 
 
 def train(config: dict, root=None, progress: bool = True, stop_after: int | None = None) -> Path:
@@ -261,20 +357,22 @@ def _train_locked(config, folder, device, rank, world, progress, stop_after):
     else:
         raise ValueError(f"unknown optimizer {cfg['optimizer']!r}; use 'sgd' or 'adamw'")
     plan = _schedule(len(xt), cfg)
-    step, history, elapsed, images_seen = 0, [], 0.0, 0
+    step, history, elapsed, images_seen, running = 0, [], 0.0, 0, []
     ckpt = folder / "checkpoint.pt"
     if ckpt.exists():
         state = results.load_torch(ckpt, "checkpoint")
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         step, history, elapsed, images_seen = state["step"], state["history"], state["elapsed"], state["images"]
-        init = state["init"]
+        init, running = state["init"], state.get("running", [])
+        if "rng" in state:  # dropout (GoogLeNet, VGG) draws from it: resume must continue the stream
+            torch.set_rng_state(state["rng"])
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     if cfg["compile"]:
         net = torch.compile(net)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda" and cfg["amp"])
     bar = tqdm(total=len(plan), initial=step, desc=f"{config['preset']} s{seed}", disable=not progress or rank > 0)
-    start, running = time.perf_counter() - elapsed, []
+    start = time.perf_counter() - elapsed
     model.train()
     while step < len(plan):
         epoch, batch = plan[step]
@@ -294,10 +392,11 @@ def _train_locked(config, folder, device, rank, world, progress, stop_after):
                 group["lr"] = cfg["lr"] * batch / cfg["batch_size"] * _lr_at(step, len(plan), cfg)
             with autocast:
                 loss = F.cross_entropy(net(x), yb.to(device), label_smoothing=cfg["label_smoothing"])
-            if not torch.isfinite(loss):
-                last = f"{ckpt} (step {torch.load(ckpt, weights_only=True)['step']})" if ckpt.exists() else "none"
-                raise TrainingDiverged(f"loss is {loss.item()} at step {step} of run {folder.name}; "
-                                       f"last good checkpoint: {last}. Lower the LR or check the data.")
+            finite = torch.isfinite(loss.detach()).float()
+            if world > 1:  # every rank must stop, or the others wait in the next all-reduce forever
+                torch.distributed.all_reduce(finite, op=torch.distributed.ReduceOp.MIN)
+            if not finite:
+                raise _diverged(f"loss is {loss.item()}", step, ckpt, folder)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -305,6 +404,9 @@ def _train_locked(config, folder, device, rank, world, progress, stop_after):
             images_seen += batch
             running.append(loss.item())
             bar.update(1)
+            record = step % cfg["log_every"] == 0 or step % cfg["checkpoint_every"] == 0 or step == len(plan)
+            if record and not all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()):
+                raise _diverged("the weights hold NaN or Inf", step, ckpt, folder)  # never checkpoint them (BN stats too)
             if rank == 0 and (step % cfg["log_every"] == 0 or step == len(plan)):
                 history.append({"step": step, "epoch": epoch, "loss": sum(running) / len(running),
                                 "lr": opt.param_groups[0]["lr"], "images": images_seen,
@@ -315,7 +417,8 @@ def _train_locked(config, folder, device, rank, world, progress, stop_after):
             if rank == 0 and (step % cfg["checkpoint_every"] == 0) and step < len(plan):
                 results.save_torch({"model": model.state_dict(), "optimizer": opt.state_dict(), "step": step,
                                     "history": history, "elapsed": time.perf_counter() - start,
-                                    "images": images_seen, "init": init}, ckpt)
+                                    "images": images_seen, "init": init, "running": running,
+                                    "rng": torch.get_rng_state()}, ckpt)
             if stop_after is not None and step >= stop_after:
                 bar.close()
                 return folder
@@ -352,11 +455,13 @@ def train_many(configs: list[dict], root=None, jobs: int = 2) -> int:
     todo = [c for c in configs if not results.is_finished(results.run_dir(c, root))]
     if not todo:
         return 0
+    for c in {json.dumps(c["data"] | c["paths"] | {"size": c["train"]["image_size"]}, sort_keys=True): c for c in todo}.values():
+        if c["data"]["dataset"] != "synthetic":  # decode each photo set once, before the workers start
+            _load_data(c, c["train"])
 
     def one(config):
         cmd = [sys.executable, "-m", "banding_lib", "train", config["preset"], "--profile", config["profile"],
-               "--seed", str(config["seed"]), "--quiet", "--data", str(Path(config["data"]["dataset"]).parent)
-               if config["data"]["dataset"] != "synthetic" else "."]
+               "--seed", str(config["seed"]), "--quiet", "--data", config["paths"]["data_root"]]
         if root is not None:
             cmd += ["--results", str(root)]
         t0 = time.perf_counter()
@@ -370,3 +475,17 @@ def train_many(configs: list[dict], root=None, jobs: int = 2) -> int:
     with cf.ThreadPoolExecutor(jobs) as pool:
         codes = list(pool.map(one, todo))
     return max(codes)
+
+
+def ensure(presets, profile: str = "cpu", seeds=(0,), root=None, data_root=None, jobs: int = 2, **overrides) -> dict:
+    """Load the runs {(preset, seed): Run}, training (jobs at a time) only those the results lack."""
+    configs = {(p, s): resolve(p, profile, s, data_root=data_root, **overrides) for p in presets for s in seeds}
+    missing = [c for c in configs.values() if not results.is_finished(results.run_dir(c, root))]
+    if missing and not overrides:
+        code = train_many(missing, root, jobs=jobs)
+        if code:
+            raise RuntimeError(f"training failed for some of {[c['preset'] for c in missing]}; see the log above")
+    else:
+        for c in missing:
+            train(c, root)
+    return {key: results.load_run(results.run_dir(c, root)) for key, c in configs.items()}

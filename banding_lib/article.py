@@ -1,0 +1,49 @@
+"""The article's numbers, for the book to put beside ours.
+
+Row / column shares measured on the per-neuron pictures published with the article (see ARTICLE.md of
+this project's shared notes: "A number for banded: the paper's own figures, measured"), keyed by
+(run, layer) in this package's names. These are pictures of 224-pixel ImageNet models.
+"""
+
+ARTICLE_SHARES = {
+    ("baseline", "block5.b"): (0.96, 0.03),
+    ("rotated", "block5.b"): (0.03, 0.96),
+    ("flatten", "block5.b"): (0.48, 0.39),
+    ("x_pool", "block5.a"): (0.91, 0.06),
+    ("x_pool", "block5.b"): (0.65, 0.31),
+    ("googlenet_pretrained", "inception5b.branch3.1"): (0.95, 0.03),
+    ("googlenet_baseline", "inception5b.branch3.1"): (0.75, 0.19),
+    ("googlenet_rotated", "inception5b.branch3.1"): (0.19, 0.73),
+    ("googlenet_flatten", "inception5b.branch3.1"): (0.54, 0.27),
+    ("resnet50_baseline", "layer4.2.conv2"): (0.91, 0.08),
+    ("resnet50_rotated", "layer4.2.conv2"): (0.09, 0.90),
+    ("resnet50_flatten", "layer4.2.conv2"): (0.72, 0.22),
+    ("vgg19_baseline", "features.34"): (0.84, 0.13),
+    ("vgg19_rotated", "features.34"): (0.12, 0.86),
+    ("vgg19_flatten", "features.34"): (0.84, 0.14),
+    ("alexnet_pretrained", "features.10"): (0.57, 0.28),
+}
+
+# What the article reports in words, where it gives no picture to measure.
+ARTICLE_FINDINGS = {
+    "baseline": "5b fully banded, 5a mostly banded",
+    "rotated": "vertical bands in 5b and mostly in 5a",
+    "flatten": "5b not banded, 5a still banded",
+    "x_pool": "5b not banded, 5a banded",
+    "masks3": "still banded", "masks5": "still banded", "masks16": "still banded",
+    "mask_full": "still banded", "attention": "still banded", "coordconv": "still banded",
+    "groups": "still banded", "maxpool_fc": "still banded",
+    "xy_pool": "never run", "random_rotation": "never run", "vflip": "never run",
+}
+
+
+def verdict(row: float, col: float) -> str:
+    """The article's own figures, read as thresholds: "banded" = row >= 0.75 and row/col >= 3.5,
+    "vertical" the mirror image, "not banded" = row/col <= 2 (and col/row <= 2), else "weakly"."""
+    if row >= 0.75 and row >= 3.5 * col:
+        return "banded"
+    if col >= 0.75 and col >= 3.5 * row:
+        return "vertical bands"
+    if row <= 2 * col and col <= 2 * row:
+        return "not banded"
+    return "weakly banded" if row > col else "weakly vertical"

@@ -1,0 +1,121 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Discovery: banding in pretrained ImageNet models (figures 1–3)
+#
+# The article noticed that the last conv layer of InceptionV1 looks different from every other: its
+# kernels vary along y and hardly along x. It then found the same "weight banding" in ResNet50 and VGG19,
+# but not in AlexNet's conv5, whose fully connected fc6 sees the 6x6 map directly.
+#
+# The pretrained weights come from torchvision (downloaded once into the torch hub cache). On a machine
+# with no internet and no cached copy, each figure falls back to **this project's own baseline retrained on
+# the `profile` below** and says so in its title.
+
+# %% tags=["parameters"]
+profile = "cpu"  # smoke | cpu | gpu: the scale of the fallback runs
+data_root = None  # None: $BANDING_DATA, else ./data
+results_root = None  # None: $BANDING_RESULTS, else ./results
+seeds = [0]
+jobs = 2
+
+# %%
+from IPython.display import Markdown, display
+
+from banding_lib import architectures, article, metrics, plots, pretrained, train
+from banding_lib.layers import layer_weight
+
+train.check_params(profile=profile, seeds=seeds, jobs=jobs)
+plots.use_offline_renderer()
+
+
+def weights(arch, layers):
+    """{layer: weight} of the pretrained model, or of our own retrained baseline; and a label saying which."""
+    try:
+        model = pretrained.load_pretrained(arch)
+        return {l: layer_weight(model, l) for l in layers}, f"pretrained {arch} (torchvision, ImageNet)", model
+    except pretrained.PretrainedUnavailable as err:
+        print(f"{arch}: {str(err).splitlines()[0]}")
+        if f"{arch}_baseline" not in architectures.ARCH_PRESETS:
+            return None, f"no pretrained {arch} offline, and no retrained fallback", None
+        run = train.ensure([f"{arch}_baseline"], profile, seeds, results_root, data_root, jobs)[f"{arch}_baseline", seeds[0]]
+        model, _ = train.build_model(run.config, run.metrics["num_classes"])
+        model.load_state_dict(run.state_dict())
+        label = f"OWN {arch} BASELINE retrained here (profile {profile}), not pretrained"
+        return {l: layer_weight(model, l) for l in layers}, label, model
+
+
+# %% [markdown]
+# ## Figure 1: a typical layer next to the last one (InceptionV1)
+#
+# mixed3a's 3x3 branch (torchvision's `inception3a.branch3.1`) and mixed5b's 5x5 branch (torchvision's
+# `inception5b.branch3.1`: **torchvision's InceptionV1 uses a 3x3 conv there where the original has 5x5**).
+
+# %%
+g, g_label, _ = weights("googlenet", ["inception3a.branch3.1", "inception5b.branch3.1"])
+display(plots.layer_grid(g["inception3a.branch3.1"], title=f"mixed3a 3x3 — {g_label}", columns=32, pixel=4))
+display(plots.layer_grid(g["inception5b.branch3.1"], title=f"mixed5b (3x3 in torchvision) — {g_label}", columns=32, pixel=4))
+
+# %% [markdown]
+# ## Figure 2: ResNet50 and VGG19
+
+# %%
+found = {"googlenet": (g["inception5b.branch3.1"], g_label, "inception5b.branch3.1")}
+for arch, layer in (("resnet50", "layer4.2.conv2"), ("vgg19", "features.34")):
+    w, label, _ = weights(arch, [layer, "features.32"] if arch == "vgg19" else [layer])
+    found[arch] = (w[layer], label, layer)
+    display(plots.layer_grid(w[layer], title=f"{arch} {layer} — {label}", columns=32, pixel=4))
+
+# %%
+lines = []
+for arch, (w, label, layer) in found.items():
+    s = metrics.score(plots.reduced(w), pictures=True)
+    lines.append(f"- {arch} `{layer}` ({label}): row {s.row:.2f} [{s.row_lo:.2f}, {s.row_hi:.2f}], column {s.col:.2f} — "
+                 f"*{article.verdict(s.row, s.col)}*")
+display(Markdown("**Scores of the NMF pictures above** (noise: row = column = null share of the kernel size):\n\n" + "\n".join(lines)
+                 + f"\n\nThe article's pretrained InceptionV1 mixed5b scores "
+                 f"{article.ARTICLE_SHARES['googlenet_pretrained', 'inception5b.branch3.1'][0]:.2f} / "
+                 f"{article.ARTICLE_SHARES['googlenet_pretrained', 'inception5b.branch3.1'][1]:.2f} on its published pictures."))
+
+# %% [markdown]
+# ## Figure 3: AlexNet — conv5, and fc6 by position
+#
+# AlexNet has no global pooling: fc6 takes the whole 6x6x256 map. The article says conv5 is not banded and
+# that fc6's weights vary with the global y position instead; it never drew the latter. Below, conv5, and
+# fc6's weight energy per input row (each fc6 neuron's weights viewed as (256, 6, 6)).
+
+# %%
+a, a_label, alexnet = weights("alexnet", ["features.10"])
+if a is None:
+    display(Markdown(f"**AlexNet is not available here** ({a_label}): this project does not retrain AlexNet, so "
+                     "figure 3 needs the pretrained weights (run this notebook on a machine with internet, or put "
+                     "`alexnet-owt-7be5be79.pth` in the torch hub cache)."))
+else:
+    display(plots.layer_grid(a["features.10"], title=f"AlexNet conv5 — {a_label}", columns=32, pixel=4))
+    fc6 = pretrained.fc6_by_position(alexnet)
+    display(plots.position_profile_chart(pretrained.position_profile(fc6), title="AlexNet fc6: weight energy per input row y"))
+    s5, s6 = metrics.score(plots.reduced(a["features.10"]), pictures=True), metrics.score(fc6)
+    art = article.ARTICLE_SHARES["alexnet_pretrained", "features.10"]
+    display(Markdown(f"conv5 NMF pictures: row {s5.row:.2f}, column {s5.col:.2f} (article {art[0]:.2f} / {art[1]:.2f}); "
+                     f"fc6 as 6x6 kernels: row {s6.row:.2f}, column {s6.col:.2f} (null {s6.null:.2f})."))
+
+# %% [markdown]
+# ## Open up any ImageNet conv net
+#
+# `python -m banding_lib scan MODEL` prints the banding score of every conv layer. For the model of figure 1:
+
+# %%
+_, _, model = weights("googlenet", ["inception5b.branch3.1"])
+if model is not None:
+    print(pretrained.format_scan(pretrained.scan(model)))
+else:
+    print("(run python -m banding_lib scan googlenet on a machine with the pretrained weights)")

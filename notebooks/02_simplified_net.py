@@ -1,0 +1,97 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # The simplified network (figures 4–5)
+#
+# The article built a small network to study banding in isolation: twelve 5x5 conv layers in six groups,
+# L2 pooling between groups, batch norm, and global average pooling (GAP) before one fully connected layer.
+# Its last layer, 5b, is fully banded. This page draws the network from the code that builds it
+# (`banding_lib.models.simplified_net`), trains it (or loads it from the result cache) and draws 5b.
+
+# %% tags=["parameters"]
+profile = "cpu"  # smoke (seconds, synthetic images) | cpu (Imagenette on a 2-core CPU) | gpu (ImageNet, the article's scale)
+data_root = None  # None: $BANDING_DATA, else ./data
+results_root = None  # None: $BANDING_RESULTS, else ./results
+seeds = [0, 1, 2]  # seeds of the baseline
+jobs = 2  # runs trained in parallel when the cache lacks them
+
+# %%
+from IPython.display import Markdown, display
+
+from banding_lib import article, metrics, models, plots, reduce, train
+
+train.check_params(profile=profile, seeds=seeds, jobs=jobs)
+plots.use_offline_renderer()
+runs = train.ensure(["baseline"], profile, seeds, results_root, data_root, jobs)
+baseline = [runs["baseline", s] for s in seeds]
+config = baseline[0].config
+
+# %% [markdown]
+# ## Figure 4: the architecture
+#
+# At the article's scale (224 px input, five L2 pools, 7x7 map at 5a and 5b). Box width grows with the
+# channel count, height with the map's side.
+
+# %%
+plots.architecture_diagram(models.describe(models.simplified_net(1001)), title="The simplified network at 224 px (article scale)")
+
+# %% [markdown]
+# The same network as trained on this page's profile: the same twelve layers and kernel sizes, with the
+# width, input size and number of pools of the profile.
+
+# %%
+scaled = models.simplified_net(baseline[0].metrics["num_classes"], **config["model"])
+display(Markdown(f"Profile `{profile}`: input {config['model']['in_size']} px, width x{config['model']['width']}, "
+                 f"{config['model']['pools']} pools, final map {scaled.final_size}x{scaled.final_size}, "
+                 f"{sum(p.numel() for p in scaled.parameters()):,} parameters, conv init scale "
+                 f"{config['model']['init_scale']}; {config['train']['steps']} steps of batch "
+                 f"{config['train']['batch_size']} on `{config['data']['dataset']}`."))
+plots.architecture_diagram(models.describe(scaled), title=f"As trained here (profile {profile})")
+
+# %% [markdown]
+# ## Figure 5: layer 5b of the baseline
+#
+# Each neuron's 5x5 kernel reduced to an RGB picture (sign-split NMF, three factors; colours made
+# consistent across the layer), neurons ordered by similarity. The title gives the layer's banding score on
+# these pictures: the mean share of each picture's variance explained by its row means (horizontal bands)
+# and by its column means (vertical bands), with 95 % bootstrap intervals over neurons.
+
+# %%
+plots.layer_grid(baseline[0].weights["block5.b"], title=f"Baseline, 5b (seed {seeds[0]})")
+
+# %%
+plots.layer_grid(baseline[0].weights["block5.a"], title=f"Baseline, 5a (seed {seeds[0]})")
+
+# %% [markdown]
+# ## The numbers, every seed
+#
+# `W`: raw weights, `dW`: weights minus their random initialization (what training changed), `NMF`: the
+# reduced pictures above; `article`: the same score measured on the article's own published pictures.
+
+# %%
+frame = plots.scores_frame(baseline, ["block5.a", "block5.b"])
+display(plots.score_table(frame))
+plots.score_chart(frame, title="Baseline banding per seed")
+
+# %%
+nmf = frame[(frame.kind == "NMF") & (frame.layer == "block5.b")]
+row, col = nmf.row.mean(), nmf.col.mean()
+art_row, art_col = article.ARTICLE_SHARES["baseline", "block5.b"]
+null = nmf.null.iloc[0]
+display(Markdown(
+    f"**Finding.** Over {len(nmf)} seeds the baseline's 5b pictures score row share {row:.2f} and column share "
+    f"{col:.2f} (i.i.d. noise: {null:.2f} each; seeds range {nmf.row.min():.2f}–{nmf.row.max():.2f} on rows). "
+    f"By the article's own thresholds that reads as *{article.verdict(row, col)}*; the article's 224-px ImageNet "
+    f"model scores {art_row:.2f} / {art_col:.2f} on its published pictures, so this run is "
+    f"{art_row - row:.2f} lower on rows. Validation accuracy: "
+    + ", ".join(f"{r.metrics['final']['val_top1']:.2f}" for r in baseline) + "."))

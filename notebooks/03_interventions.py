@@ -1,0 +1,121 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Interventions (figures 6–8, the persisting variants, and the appendix's figure 12)
+#
+# The article changed one thing at a time and looked at 5a and 5b: rotate every image by 90 degrees,
+# remove GAP (a fully connected layer over the whole map), pool along x only, and seven ways of keeping
+# spatial information that did *not* remove banding. Every run here is the simplified network of the
+# previous page with one keyword argument changed (`banding_lib.models.PRESETS`).
+
+# %% tags=["parameters"]
+profile = "cpu"  # smoke | cpu | gpu
+data_root = None  # None: $BANDING_DATA, else ./data
+results_root = None  # None: $BANDING_RESULTS, else ./results
+seeds = [0, 1, 2]  # seeds of baseline, rotated and flatten; the other runs use seed 0
+jobs = 2
+
+# %%
+from IPython.display import Markdown, display
+
+from banding_lib import article, models, plots, train, widgets
+
+train.check_params(profile=profile, seeds=seeds, jobs=jobs)
+plots.use_offline_renderer()
+main = ["baseline", "rotated", "flatten"]
+persisting = ["x_pool", "masks3", "masks5", "masks16", "mask_full", "attention", "coordconv", "groups", "maxpool_fc"]
+runs = train.ensure(main, profile, seeds, results_root, data_root, jobs)
+runs |= train.ensure(persisting, profile, [seeds[0]], results_root, data_root, jobs)
+first = {p: runs[p, seeds[0]] for p in main + persisting}
+
+
+def finding(preset, layer="block5.b"):
+    """One sentence from the NMF-picture scores of every seed of `preset`, beside the article's."""
+    f = plots.scores_frame([r for (p, s), r in runs.items() if p == preset], [layer], kinds=("NMF",), article=False)
+    row, col = f.row.mean(), f.col.mean()
+    art = article.ARTICLE_SHARES.get((preset, layer))
+    said = f"article {art[0]:.2f} / {art[1]:.2f}" if art else f"article: {article.ARTICLE_FINDINGS[preset]}"
+    return (f"`{preset}` {layer}: row {row:.2f}, column {col:.2f} over {len(f)} seed(s) — "
+            f"*{article.verdict(row, col)}* ({said})")
+
+
+# %% [markdown]
+# ## Figure 6: trained on images rotated by 90 degrees
+
+# %%
+display(plots.layer_grid(first["rotated"].weights["block5.b"], title="Rotated 90°, 5b"))
+display(Markdown(finding("baseline") + "  \n" + finding("rotated")))
+
+# %% [markdown]
+# ## Figure 7: no global average pooling (flatten + FC)
+
+# %%
+display(plots.layer_grid(first["flatten"].weights["block5.b"], title="No GAP (flatten), 5b"))
+display(Markdown(finding("flatten") + "  \n" + finding("flatten", "block5.a")))
+
+# %% [markdown]
+# ## Figure 8: average pooling along x only
+#
+# The article saw 5a banded and 5b not ("surprising").
+
+# %%
+display(plots.layer_grid(first["x_pool"].weights["block5.a"], title="x-pooling, 5a"))
+display(plots.layer_grid(first["x_pool"].weights["block5.b"], title="x-pooling, 5b"))
+display(Markdown(finding("x_pool", "block5.a") + "  \n" + finding("x_pool", "block5.b")))
+
+# %% [markdown]
+# ## Every intervention, scored
+#
+# Row and column share of 5a and 5b for every run (dots: this project, with 95 % intervals over neurons;
+# diamonds: the article's published pictures, where it drew them). Three seeds for baseline, rotated and
+# flatten.
+
+# %%
+all_runs = list(runs.values())
+frame = plots.scores_frame(all_runs, ["block5.a", "block5.b"], kinds=("W", "dW", "NMF"))
+display(plots.score_table(frame))
+plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Banding of 5a and 5b, NMF pictures")
+
+# %% [markdown]
+# ## The persisting variants
+#
+# The article found 5b still banded in each of these. Our verdicts, from the numbers above:
+
+# %%
+display(Markdown("\n".join(f"- {finding(p)}" for p in persisting)))
+for p in persisting:
+    display(plots.layer_grid(first[p].weights["block5.b"], title=f"{p}, 5b — {models.PRESETS[p]['about']}", columns=24, pixel=4))
+
+# %% [markdown]
+# ## Pick a neuron
+#
+# Click a neuron in the small grid (or move the slider) to see it enlarged, each colour's factor alone,
+# the input channels each colour stands for, and its scores. This works in the static book; in a live
+# notebook, the widget below does the same for every run and layer.
+
+# %%
+plots.static_neuron_picker_for(first["baseline"].weights["block5.b"], layer="block5.b", title="Baseline 5b: pick a neuron")
+
+# %%
+widgets.neuron_picker(list(first.values()), layers=("block5.a", "block5.b"))
+
+# %% [markdown]
+# ## Appendix (figure 12): clusters of neurons across every run
+#
+# The reduced pictures of 5a and 5b of every run, each normalized, clustered with k-means; the heat map
+# gives the percentage of each run's neurons in each cluster, the pictures above it the cluster centres.
+# Move the slider to pick k (4 to 19); every k was computed when this page was built.
+
+# %%
+table = plots.cluster_table(plots.reduced_pictures(list(first.values()), layers=("block5.a", "block5.b")))
+plots.cluster_summary(table, title="k-means clusters of normalized 5a / 5b pictures, every run")
