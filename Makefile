@@ -23,6 +23,9 @@ test: install  ## fast tests (slow ones: make test-all)
 test-all: install
 	$(PY) -m pytest -q
 
+bench: install  ## benchmarks (not tests): tables + benchmarks/out/*.json; BENCH_ARGS="--book" also times make book
+	$(PY) benchmarks/run.py all $(BENCH_ARGS)
+
 # The book: jupytext -> papermill (executed notebooks into $(BOOK)) -> Jupyter Book 1 (executes nothing).
 # BOOK and OUT let tests run the whole pipeline in a temporary folder (make book PROFILE=smoke BOOK=/tmp/b/book OUT=/tmp/b).
 BOOK ?= book

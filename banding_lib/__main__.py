@@ -93,20 +93,20 @@ def main(argv=None) -> int:
     t.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
                    help="override a profile field or model keyword (repeatable), e.g. --set steps=40 "
                         "--set checkpoint_every=10; values are JSON (numbers, true/false, [lists]), else text")
-    t.set_defaults(run=_train)
+    t.set_defaults(func=_train)
     p = sub.add_parser("presets", help="list the presets")
-    p.set_defaults(run=_presets)
+    p.set_defaults(func=_presets)
     s = sub.add_parser("scan", help="banding score of every conv layer of a model")
     s.add_argument("model", nargs="?", default=None, help="googlenet, resnet50, vgg19 or alexnet (pretrained)")
     s.add_argument("--checkpoint", default=None, help="a local state-dict file instead of downloading")
     s.add_argument("--run", default=None, help="a results folder of this project instead")
     s.add_argument("--layer", nargs="+", default=[], help="only these layers (module paths, e.g. block5.b)")
-    s.set_defaults(run=_scan)
+    s.set_defaults(func=_scan)
     args = parser.parse_args(argv)
     if args.command == "scan" and not (args.model or args.run):
         parser.error("scan needs MODEL or --run")
     try:
-        return args.run(args)
+        return args.func(args)
     except (ValueError, TypeError, KeyError, FileNotFoundError, RuntimeError, OSError, ArithmeticError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

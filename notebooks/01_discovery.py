@@ -34,7 +34,7 @@ from IPython.display import Markdown, display
 from banding_lib import architectures, article, metrics, plots, pretrained, train
 from banding_lib.layers import layer_weight
 
-train.check_params(profile=profile, seeds=seeds, jobs=jobs)
+train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
 plots.use_offline_renderer()
 
 

@@ -30,7 +30,7 @@ from IPython.display import Markdown, display
 
 from banding_lib import article, metrics, models, plots, reduce, train
 
-train.check_params(profile=profile, seeds=seeds, jobs=jobs)
+train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
 plots.use_offline_renderer()
 runs = train.ensure(["baseline"], profile, seeds, results_root, data_root, jobs)
 baseline = [runs["baseline", s] for s in seeds]

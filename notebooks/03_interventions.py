@@ -30,7 +30,7 @@ from IPython.display import Markdown, display
 
 from banding_lib import article, models, plots, train, widgets
 
-train.check_params(profile=profile, seeds=seeds, jobs=jobs)
+train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
 plots.use_offline_renderer()
 main = ["baseline", "rotated", "flatten"]
 persisting = ["x_pool", "masks3", "masks5", "masks16", "mask_full", "attention", "coordconv", "groups", "maxpool_fc"]

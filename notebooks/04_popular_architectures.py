@@ -30,7 +30,7 @@ from IPython.display import Markdown, display
 
 from banding_lib import architectures, article, plots, train
 
-train.check_params(profile=profile, seeds=seeds, jobs=jobs)
+train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
 plots.use_offline_renderer()
 runs = train.ensure(list(architectures.ARCH_PRESETS), profile, seeds, results_root, data_root, jobs)
 config = runs["googlenet_baseline", seeds[0]].config

@@ -30,7 +30,7 @@ from IPython.display import Markdown, display
 
 from banding_lib import article, models, plots, train
 
-train.check_params(profile=profile, seeds=seeds, jobs=jobs)
+train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
 plots.use_offline_renderer()
 runs = train.ensure(["baseline", "rotated", "flatten"], profile, seeds, results_root, data_root, jobs)
 runs |= train.ensure(list(models.PRESETS), profile, [seeds[0]], results_root, data_root, jobs)

@@ -10,6 +10,7 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Decoded-split caches and results go to a temporary folder, never the user's."""
     monkeypatch.setenv("BANDING_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("BANDING_RESULTS", str(tmp_path_factory.getbasetemp() / "results"))
 
 
 def banded_layer(out=16, cin=8, k=5, seed=0, noise=0.05) -> torch.Tensor:

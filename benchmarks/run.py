@@ -1,0 +1,330 @@
+"""Benchmarks of banding_lib (run by `make bench`, not part of `make test`).
+
+  throughput  img/s of a training step of the cpu profile's simplified net, fed by the real data pipeline
+              (decoded uint8 Imagenette in memory + data.augment each step) vs random tensors already in
+              memory, at 1 and 2 threads; target: the real pipeline keeps >= 90 % of the random-tensor rate
+  reduction   NMF of a 512x512x5x5 layer: reduce.nmf (batched, all neurons at once) vs a per-neuron
+              scikit-learn NMF loop (init nndsvda, default max_iter); target: >= 10x faster at equal error
+  book        wall time and peak memory of a command (default `make book`); --skip records "not measured"
+  cuda        simplified net at 224 px, full width, bf16 autocast + channels_last on CUDA: img/s and model
+              FLOP utilization (FLOPs counted with torch.utils.flop_counter); without CUDA: "no CUDA device"
+  all         throughput, reduction, cuda, and book (only with --book, else "not measured")
+
+Each prints a table headed by the machine (platform, CPU count, torch version, threads) and writes
+benchmarks/out/<name>.json. Timings are medians over repeats; the machine may be shared, so the table
+records the load average too.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+from banding_lib import data, models, reduce, train
+
+OUT = Path(__file__).resolve().parent / "out"
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"  # ../shared/data from the repo
+
+
+def machine() -> dict:
+    return {"platform": platform.platform(), "python": platform.python_version(), "cpu_count": os.cpu_count(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "load_avg_1_5_15": [round(x, 2) for x in os.getloadavg()],
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+
+
+def report(name: str, rows: list[dict], extra: dict | None = None) -> dict:
+    """Print the machine and `rows` as a table; write benchmarks/out/<name>.json."""
+    out = {"benchmark": name, "machine": machine(), "rows": rows, **(extra or {})}
+    print(f"\n== {name} ==")
+    for k, v in out["machine"].items():
+        print(f"  {k:16s} {v}")
+    if rows:
+        cols = list(rows[0])
+        width = {c: max(len(c), *(len(_fmt(r.get(c))) for r in rows)) for c in cols}
+        print("  " + "  ".join(f"{c:>{width[c]}}" for c in cols))
+        for r in rows:
+            print("  " + "  ".join(f"{_fmt(r.get(c)):>{width[c]}}" for c in cols))
+    for k, v in (extra or {}).items():
+        print(f"  {k}: {v}")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / f"{name}.json").write_text(json.dumps(out, indent=1))
+    print(f"  -> {OUT / f'{name}.json'}")
+    return out
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}" if abs(v) < 1e4 else f"{v:.0f}"
+    return str(v)
+
+
+# --- throughput: real data pipeline vs tensors in memory ---
+
+def throughput(args) -> int:
+    root = Path(os.environ.get("BANDING_DATA", DEFAULT_DATA))
+    config = train.resolve("baseline", "cpu", 0, data_root=root)
+    cfg, in_size, batch = config["train"], config["model"]["in_size"], args.batch
+    train_dir = data.split_folder(config["data"]["dataset"], "train", root)
+    images, labels, classes = data.decode_split(train_dir, cfg["image_size"])  # (N, 3, S, S) uint8, cached
+    rows = []
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        torch.manual_seed(0)
+        model, _ = train.build_model(config, len(classes))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+        model.train()
+        fixed_x = torch.randn(batch, 3, in_size, in_size)  # already normalized, already in memory
+        fixed_y = torch.randint(0, len(classes), (batch,))
+        g = torch.Generator().manual_seed(0)
+
+        def step(x, y):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+        def real_step():  # what train._train_locked does per step: index the uint8 set, augment, step
+            idx = torch.randint(0, len(images), (batch,), generator=g)
+            x = data.augment(images[idx], in_size, train=True, crop_scale=tuple(cfg["crop_scale"]), generator=g)
+            step(x, labels[idx])
+
+        def random_step():
+            step(fixed_x, fixed_y)
+
+        for fn in (real_step, random_step):  # warm-up: allocator, first-call costs
+            fn()
+        rates = {"real": [], "random": []}
+        for _ in range(args.repeats):  # interleaved, so a burst of load hits both alike
+            for kind, fn in (("real", real_step), ("random", random_step)):
+                t0 = time.perf_counter()
+                for _ in range(args.steps):
+                    fn()
+                rates[kind].append(args.steps * batch / (time.perf_counter() - t0))
+        real, rand = statistics.median(rates["real"]), statistics.median(rates["random"])
+        # the augmentation alone, for the record
+        t0 = time.perf_counter()
+        for _ in range(args.steps):
+            idx = torch.randint(0, len(images), (batch,), generator=g)
+            data.augment(images[idx], in_size, train=True, crop_scale=tuple(cfg["crop_scale"]), generator=g)
+        aug = args.steps * batch / (time.perf_counter() - t0)
+        rows.append({"threads": threads, "batch": batch, "in_size": in_size, "real_img_s": real,
+                     "random_img_s": rand, "ratio": real / rand, "target": ">= 0.90",
+                     "ok": real / rand >= 0.9, "augment_only_img_s": aug,
+                     "real_all": [round(r, 1) for r in rates["real"]],
+                     "random_all": [round(r, 1) for r in rates["random"]]})
+    report("throughput", rows, {"model": "baseline @ cpu profile " + json.dumps(config["model"]),
+                                "data": str(train_dir), "images_in_memory": len(images),
+                                "steps_per_repeat": args.steps, "repeats": args.repeats})
+    return 0
+
+
+# --- reduction: batched torch NMF vs a per-neuron scikit-learn loop ---
+
+def reduction(args) -> int:
+    from sklearn.decomposition import NMF
+    from threadpoolctl import threadpool_limits
+
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(512, 512, 5, 5, generator=g)  # a Gaussian stand-in for 5b's weight
+    v = reduce.sign_split(w)  # (512, 25, 1024)
+    n_sub, rows, summary = args.subset, [], {}
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        torch_times, full_times = [], []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            S, Fc = reduce.nmf(v, 3, iters=args.iters)
+            torch_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            reduce.reduce_weight(w, iters=args.iters)
+            full_times.append(time.perf_counter() - t0)
+        torch_err = reduce.relative_error(v.double(), S.double(), Fc.double())  # (512,)
+        sk_times, sk_err = [], []
+        with threadpool_limits(threads):
+            for _ in range(args.repeats):
+                sk_err = []
+                t0 = time.perf_counter()
+                for n in range(n_sub):
+                    vn = v[n].double().numpy()
+                    nmf = NMF(n_components=3, init="nndsvda")  # default max_iter (200), tol, solver "cd"
+                    Sn = nmf.fit_transform(vn)
+                    sk_err.append(float(((vn - Sn @ nmf.components_) ** 2).sum() ** 0.5 / (vn ** 2).sum() ** 0.5))
+                sk_times.append((time.perf_counter() - t0) * 512 / n_sub)  # extrapolated to all 512 neurons
+        t_torch, t_sk = statistics.median(torch_times), statistics.median(sk_times)
+        e_torch, e_torch_sub, e_sk = float(torch_err.mean()), float(torch_err[:n_sub].mean()), statistics.mean(sk_err)
+        rows += [
+            {"threads": threads, "method": f"reduce.nmf batched ({args.iters} HALS sweeps)", "neurons_timed": 512,
+             "seconds_512": t_torch, "mean_rel_error": e_torch, "error_first_subset": e_torch_sub,
+             "speedup": t_sk / t_torch},
+            {"threads": threads, "method": "reduce.reduce_weight (nmf + colours)", "neurons_timed": 512,
+             "seconds_512": statistics.median(full_times), "mean_rel_error": e_torch, "error_first_subset": e_torch_sub,
+             "speedup": t_sk / statistics.median(full_times)},
+            {"threads": threads, "method": "sklearn NMF per neuron (nndsvda)", "neurons_timed": n_sub,
+             "seconds_512": t_sk, "mean_rel_error": None, "error_first_subset": e_sk, "speedup": 1.0},
+        ]
+        for sweeps in args.fewer_sweeps:  # how few sweeps already reach sklearn's error
+            times = []
+            for _ in range(args.repeats):
+                t0 = time.perf_counter()
+                S2, F2 = reduce.nmf(v, 3, iters=sweeps)
+                times.append(time.perf_counter() - t0)
+            err2 = reduce.relative_error(v.double(), S2.double(), F2.double())
+            rows.append({"threads": threads, "method": f"reduce.nmf batched ({sweeps} HALS sweeps)",
+                         "neurons_timed": 512, "seconds_512": statistics.median(times),
+                         "mean_rel_error": float(err2.mean()), "error_first_subset": float(err2[:n_sub].mean()),
+                         "speedup": t_sk / statistics.median(times)})
+        summary[f"{threads}_thread"] = {"speedup_nmf": round(t_sk / t_torch, 1),
+                                        "speedup_reduce_weight": round(t_sk / statistics.median(full_times), 1),
+                                        "error_ratio_torch_over_sklearn": round(e_torch_sub / e_sk, 4),
+                                        "ok": t_sk / t_torch >= 10 and e_torch_sub <= e_sk * 1.01}
+    report("reduction", rows, {
+        "layer": "(512, 512, 5, 5) Gaussian weight, seed 0; V per neuron (25, 1024)",
+        "sklearn_extrapolated": f"sklearn timed on the first {n_sub} neurons, times 512/{n_sub}; errors compared "
+                                f"on those {n_sub}",
+        "repeats": args.repeats, "target": "nmf >= 10x faster than sklearn at equal error", **summary})
+    return 0
+
+
+# --- book: wall time and peak memory of a command ---
+
+def book(args) -> int:
+    if args.skip:
+        report("book", [{"command": args.command, "wall_s": "not measured", "peak_rss_mb": "not measured"}])
+        return 0
+    cmd = shlex.split(args.command)
+    timer = Path("/usr/bin/time")
+    t0 = time.perf_counter()
+    if timer.exists():  # GNU time -v: peak RSS of the largest process in the tree
+        proc = subprocess.run([str(timer), "-v", *cmd], stderr=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - t0
+        sys.stderr.write(proc.stderr[-4000:])
+        peak_kb = next((int(line.split(":")[1]) for line in proc.stderr.splitlines()
+                        if "Maximum resident set size" in line), None)
+    else:  # resource's children maximum, the same measure
+        import resource
+
+        proc = subprocess.run(cmd)
+        wall = time.perf_counter() - t0
+        peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    report("book", [{"command": args.command, "exit": proc.returncode, "wall_s": wall,
+                     "peak_rss_mb": peak_kb / 1024 if peak_kb else "unknown"}],
+           {"note": "peak RSS of the largest single process (GNU time -v), not the sum over processes"})
+    return proc.returncode
+
+
+# --- cuda: full-size simplified net, bf16 + channels_last ---
+
+PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L4": 121.0, "A10": 125.0}  # dense, no sparsity
+
+
+def cuda(args) -> int:
+    if not torch.cuda.is_available():
+        print("no CUDA device")
+        report("cuda", [], {"status": "no CUDA device"})
+        return 0
+    from torch.utils.flop_counter import FlopCounterMode
+
+    device = torch.device("cuda")
+    torch.backends.cudnn.benchmark = True
+    prof = train.PROFILES["gpu"]
+    config = {"arch": "simplified", "model": {**models.PRESETS["baseline"]["model"], **prof.simplified,
+                                              "in_size": prof.in_size}}
+    model, _ = train.build_model(config, 1000)
+    model = model.to(device, memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
+    x = torch.randn(args.batch, 3, prof.in_size, prof.in_size, device=device).contiguous(
+        memory_format=torch.channels_last)
+    y = torch.randint(0, 1000, (args.batch,), device=device)
+    net = torch.compile(model) if args.compile else model
+
+    def step():
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            loss = F.cross_entropy(net(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    with FlopCounterMode(display=False) as counter:  # forward + backward of one step, eager
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            loss = F.cross_entropy(model(x), y)
+        loss.backward()
+    flops = counter.get_total_flops()
+    opt.zero_grad(set_to_none=True)
+    for _ in range(args.warmup):
+        step()
+    torch.cuda.synchronize()
+    rates = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        for _ in range(args.steps):
+            step()
+        torch.cuda.synchronize()
+        rates.append(args.steps * args.batch / (time.perf_counter() - t0))
+    rate = statistics.median(rates)
+    name = torch.cuda.get_device_name(0)
+    peak = args.peak_tflops or next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)
+    achieved = flops / args.batch * rate / 1e12  # TFLOP/s
+    report("cuda", [{"batch": args.batch, "in_size": prof.in_size, "width": prof.simplified["width"],
+                     "compile": args.compile, "img_s": rate, "gflop_per_img": flops / args.batch / 1e9,
+                     "tflop_s": achieved, "peak_bf16_tflop_s": peak,
+                     "mfu": achieved / peak if peak else "unknown (pass --peak-tflops)",
+                     "all_img_s": [round(r, 1) for r in rates]}],
+                {"max_memory_gb": round(torch.cuda.max_memory_allocated() / 2 ** 30, 2)})
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="bench", required=True)
+    t = sub.add_parser("throughput", help="img/s, real data pipeline vs tensors in memory (cpu profile)")
+    r = sub.add_parser("reduction", help="batched torch NMF vs per-neuron scikit-learn NMF")
+    b = sub.add_parser("book", help="wall time and peak memory of `make book` (or --command)")
+    c = sub.add_parser("cuda", help="simplified net at 224 px on CUDA: img/s and model FLOP utilization")
+    a = sub.add_parser("all", help="throughput, reduction, cuda; book only with --book")
+    for p in (t, a):
+        p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch threads (default 1 2)")
+        p.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
+        p.add_argument("--steps", type=int, default=10, help="training steps per timed repeat (default 10)")
+        p.add_argument("--repeats", type=int, default=5, help="timed repeats, the median is reported (default 5)")
+    r.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                   help="threads for torch and for sklearn's BLAS (default 1 2)")
+    for p in (r, a):
+        p.add_argument("--subset", type=int, default=64, help="neurons timed with sklearn (default 64, extrapolated)")
+        p.add_argument("--iters", type=int, default=100, help="HALS sweeps of reduce.nmf (default 100, as reduce)")
+        p.add_argument("--fewer-sweeps", type=int, nargs="*", default=[30, 50],
+                       help="also time reduce.nmf with these sweep counts (default 30 50)")
+    r.add_argument("--repeats", type=int, default=3, help="timed repeats (default 3)")
+    for p in (b, a):
+        p.add_argument("--command", default="make book", help="the command to time (default 'make book')")
+    b.add_argument("--skip", action="store_true", help="do not run it; record 'not measured'")
+    a.add_argument("--book", action="store_true", help="also time the book command (slow)")
+    c.add_argument("--batch", type=int, default=256, help="batch size (default 256)")
+    c.add_argument("--steps", type=int, default=20, help="steps per timed repeat (default 20)")
+    c.add_argument("--repeats", type=int, default=5, help="timed repeats (default 5)")
+    c.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
+    c.add_argument("--compile", action="store_true", help="torch.compile the model, as the gpu profile does")
+    c.add_argument("--peak-tflops", type=float, default=None, help="the device's dense bf16 peak, TFLOP/s")
+    args = parser.parse_args(argv)
+    if args.bench != "all":
+        return {"throughput": throughput, "reduction": reduction, "book": book, "cuda": cuda}[args.bench](args)
+    codes = [throughput(args)]
+    codes.append(reduction(argparse.Namespace(threads=args.threads, subset=args.subset, iters=args.iters, repeats=3,
+                                              fewer_sweeps=args.fewer_sweeps)))
+    codes.append(cuda(argparse.Namespace(batch=256, steps=20, repeats=5, warmup=5, compile=False, peak_tflops=None)))
+    codes.append(book(argparse.Namespace(command=args.command, skip=not args.book)))
+    return max(codes)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""Bad input gives one clear message and a non-zero exit, never a bare traceback. tests/BAD_INPUT.md lists
+every case with its message; keep the two in step."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from banding_lib import data, metrics, reduce, results, train
+from banding_lib.__main__ import main
+
+REPO = Path(__file__).resolve().parents[1]
+SMOKE = ["--profile", "smoke", "--quiet"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def cli_error(capsys, *argv) -> str:
+    """Run the CLI in-process; it must exit non-zero and end stderr with one 'error: ...' line (after any
+    progress bars), no traceback. Returns that line."""
+    code = main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    assert code != 0, err
+    last = err.rstrip("\n").split("\n")[-1]
+    assert last.startswith("error: ") and "Traceback" not in err, err
+    return last
+
+
+def photos(root: Path, per_class: int = 12, classes=("cat", "dog")) -> Path:
+    """root/{train,val}/<class>/<i>.jpg, tiny photos."""
+    rng = np.random.default_rng(0)
+    for split in ("train", "val"):
+        for c in classes:
+            (root / split / c).mkdir(parents=True)
+            for i in range(per_class):
+                Image.fromarray(rng.integers(0, 255, (20, 20, 3), dtype=np.uint8)).save(root / split / c / f"{i}.jpg")
+    return root
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("results")
+    return train.train(train.resolve("baseline", "smoke", 0, steps=2, log_every=1), root, progress=False)
+
+
+# --- data ---
+
+def test_missing_data_folder(capsys, tmp_path):
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", f"dataset={tmp_path / 'nowhere'}")
+    assert f"data set '{tmp_path / 'nowhere'}' is neither a known name (imagenette2-160" in err
+
+
+def test_missing_imagenette_says_where_to_put_it(capsys, tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "_download_imagenette", lambda *a: None)  # as offline, without the network
+    err = cli_error(capsys, "train", "baseline", "--profile", "cpu", "--data", tmp_path)
+    assert f"no 'imagenette2-160' train split at {tmp_path / 'imagenette2-160' / 'train'}" in err
+    assert "https://github.com/fastai/imagenette" in err and "BANDING_DATA" in err
+
+
+def test_empty_data_folder(capsys, tmp_path):
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", f"dataset={tmp_path}")
+    assert f"{tmp_path} has no class subfolders: expected {tmp_path}/<class>/<image>.jpg" in err
+
+
+def test_data_folder_without_class_subfolders(capsys, tmp_path):
+    for split in ("train", "val"):  # images straight in the split folders
+        (tmp_path / split).mkdir()
+        Image.new("RGB", (8, 8)).save(tmp_path / split / "a.jpg")
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", f"dataset={tmp_path}")
+    assert f"{tmp_path / 'train'} has no class subfolders" in err and "ImageFolder layout" in err
+
+
+def test_class_folders_without_images(capsys, tmp_path):
+    for split in ("train", "val"):
+        (tmp_path / split / "cat").mkdir(parents=True)
+        (tmp_path / split / "cat" / "notes.txt").write_text("no photo")
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", f"dataset={tmp_path}")
+    assert f"{tmp_path / 'train'} has class folders (cat...) but no images with extensions .jpg" in err
+
+
+def test_unreadable_image(capsys, tmp_path):
+    photos(tmp_path)
+    bad = tmp_path / "train" / "dog" / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8 this is not a JPEG")
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", f"dataset={tmp_path}")
+    assert f"cannot read image {bad}" in err and "delete or replace the file" in err
+
+
+def test_fewer_images_than_one_batch(capsys, tmp_path):
+    photos(tmp_path, per_class=3)  # 6 photos, smoke batch is 16: a step-limited plan would never fill
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", f"dataset={tmp_path}")
+    assert "6 training images are fewer than one batch of 16" in err
+
+
+def test_a_photo_folder_trains(tmp_path):
+    # the valid neighbour of the cases above: the same layout with enough readable photos trains
+    photos(tmp_path, per_class=16)
+    folder = train.train(train.resolve("baseline", "smoke", 0, dataset=str(tmp_path), steps=2, log_every=1),
+                         tmp_path / "results", progress=False)
+    assert results.load_run(folder).metrics["num_classes"] == 2
+
+
+# --- names ---
+
+def test_unknown_preset(capsys):
+    err = cli_error(capsys, "train", "basline", *SMOKE)
+    assert "unknown preset 'basline' (did you mean baseline or vgg19_baseline?); valid presets: baseline, rotated," in err
+
+
+def test_unknown_profile(capsys):
+    err = cli_error(capsys, "train", "baseline", "--profile", "fast")
+    assert "unknown profile 'fast'; valid profiles: smoke, cpu, gpu" in err
+
+
+def test_unknown_model_for_scan(capsys):
+    err = cli_error(capsys, "scan", "resnet5")
+    assert "unknown architecture 'resnet5': did you mean 'resnet50'" in err
+    assert err.endswith("valid: googlenet, resnet50, vgg19, alexnet")
+
+
+def test_unknown_layer_lists_the_valid_ones(capsys, finished_run):
+    err = cli_error(capsys, "scan", "--run", finished_run, "--layer", "block5.c")
+    assert "no layer 'block5.c' in Sequential: did you mean 'block5.b', 'block5.a'" in err
+    assert "conv/linear layers are: block0.a.conv, block1.a.conv," in err
+
+
+def test_known_layer_scans(capsys, finished_run):
+    assert main(["scan", "--run", str(finished_run), "--layer", "block5.b"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["layer", "shape", "row", "col", "null"] and [l.split()[0] for l in lines[1:]] == [
+        "block5.b.conv"]
+
+
+def test_unknown_override(capsys):
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", "stepz=3")
+    assert "unknown override 'stepz'; valid: Profile fields amp, batch_size," in err and "model keywords" in err
+
+
+def test_override_of_the_wrong_type(capsys):
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", "steps=many")
+    assert "override steps='many' is a str; expected int" in err
+
+
+def test_set_without_equals(capsys):
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", "steps")
+    assert "--set takes KEY=VALUE, got 'steps'" in err
+
+
+# --- notebook parameters (papermill) ---
+
+@pytest.mark.parametrize("params, message", [
+    (dict(seeds="[0, 1]"), "notebook parameter 'seeds' is str '[0, 1]'; expected list of int, e.g. [0, 1, 2] "
+                           "(papermill -p passes text; give lists with -y"),
+    (dict(seeds=0), "notebook parameter 'seeds' is int 0; expected list of int"),
+    (dict(seeds=[0, 1.5]), "notebook parameter 'seeds' is list [0, 1.5]; expected list of int"),
+    (dict(profile=1), "notebook parameter 'profile' is int 1; expected str, one of smoke, cpu, gpu"),
+    (dict(runs="baseline"), "notebook parameter 'runs' is str 'baseline'; expected list of str (preset names)"),
+    (dict(jobs=True), "notebook parameter 'jobs' is bool True; expected int >= 1"),
+    (dict(colour="red"), "unknown notebook parameter 'colour'; known: profile, seed, seeds, runs"),
+])
+def test_notebook_parameter_of_the_wrong_type(params, message):
+    with pytest.raises(TypeError) as err:
+        train.validate_params(**params)
+    assert str(err.value).startswith(message), str(err.value)
+
+
+@pytest.mark.parametrize("params, message", [
+    (dict(profile="fast"), "unknown profile 'fast'; valid profiles: smoke, cpu, gpu"),
+    (dict(runs=["baseline", "rotatd"]), "notebook parameter 'runs': unknown preset 'rotatd'; valid presets: baseline"),
+])
+def test_notebook_parameter_of_an_unknown_value(params, message):
+    with pytest.raises(ValueError) as err:
+        train.validate_params(**params)
+    assert str(err.value).startswith(message)
+
+
+def test_good_notebook_parameters_pass():
+    params = dict(profile="smoke", seeds=[0, 1], runs=["baseline", "rotated"], jobs=2, results_root=None)
+    assert train.validate_params(**params) == params
+
+
+# --- weights handed to the reduction and the score ---
+
+@pytest.mark.parametrize("shape", [(16, 25), (16, 8, 25), (2, 16, 8, 5, 5)])
+def test_reduction_of_a_weight_that_is_not_4d(shape):
+    with pytest.raises(ValueError, match=r"expected a conv weight shaped \(out, in, kh, kw\), got shape "
+                                         + r"\(" + ", ".join(map(str, shape)) + r"\)"):
+        reduce.reduce_weight(torch.randn(shape))
+
+
+def test_reduction_of_an_all_zero_layer():
+    with pytest.raises(ValueError, match="every kernel of this layer is zero: nothing to reduce"):
+        reduce.reduce_weight(torch.zeros(8, 4, 5, 5))
+
+
+def test_reduction_of_a_diverged_layer():
+    w = torch.randn(8, 4, 5, 5)
+    w[3, 1, 2, 2] = float("nan")
+    with pytest.raises(ValueError, match="the weight holds NaN or Inf values"):
+        reduce.reduce_weight(w)
+
+
+def test_score_of_an_all_zero_layer():
+    with pytest.raises(ValueError, match=r"every kernel of this layer is constant \(zero variance\)"):
+        metrics.score(torch.zeros(8, 4, 5, 5))
+
+
+# --- results folders ---
+
+def test_results_from_an_incompatible_version(capsys, finished_run, tmp_path):
+    folder = tmp_path / finished_run.name
+    shutil.copytree(finished_run, folder)
+    m = json.loads((folder / "metrics.json").read_text())
+    (folder / "metrics.json").write_text(json.dumps({**m, "format": results.FORMAT + 1}))
+    err = cli_error(capsys, "scan", "--run", folder)
+    assert (f"{folder} was written by an incompatible version of banding_lib (format {results.FORMAT + 1}, "
+            f"this version reads {results.FORMAT}); delete it to retrain") in err
+
+
+def test_results_folder_of_an_unfinished_run(capsys, tmp_path):
+    err = cli_error(capsys, "scan", "--run", tmp_path)
+    assert f"{tmp_path} holds no finished run (no metrics.json); train it first" in err
+
+
+def test_diverged_training(capsys, tmp_path):
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--results", tmp_path, "--set", "lr=1e10")
+    assert re.search(r"error: (loss is nan|the weights hold NaN or Inf) at step \d+ of run baseline-smoke-s0-", err)
+    assert "last good checkpoint: " in err and "Lower the LR or check the data." in err
+
+
+# --- the real command line, as a user runs it ---
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "basline", *SMOKE], "error: unknown preset 'basline'"),
+    (["train", "baseline", *SMOKE, "--set", "dataset=/no/such/folder"], "error: data set '/no/such/folder' is neither"),
+])
+def test_the_command_line_exits_2_with_one_message(argv, message):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "banding_lib", *argv], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(message) and "Traceback" not in proc.stderr, proc.stderr

@@ -1,0 +1,155 @@
+"""Tests for banding_lib.train: every preset trains, finished runs are reused, DDP on two CPU processes,
+and an interrupted run resumes to the same weights as an uninterrupted one."""
+import json
+import math
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+
+from banding_lib import models, results, train
+from banding_lib.architectures import ARCH_PRESETS
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = dict(steps=2, log_every=1)  # two optimizer steps, a record after each
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Training tests share 2 cores with long jobs; CPU results are bitwise reproducible at a fixed count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _finite_score(score: dict) -> bool:
+    return all(math.isfinite(score[k]) for k in ("row", "col", "row_pooled", "col_pooled")) and score["neurons"] > 0
+
+
+@pytest.mark.parametrize("preset", list(models.PRESETS) + list(ARCH_PRESETS))
+def test_every_preset_trains_and_scores_its_tracked_layers(preset, tmp_path):
+    config = train.resolve(preset, "smoke", 0, **TINY)
+    folder = train.train(config, tmp_path, progress=False)
+    m = json.loads((folder / "metrics.json").read_text())
+    assert m["steps"] == 2 and [h["step"] for h in m["history"]] == [1, 2]
+    assert math.isfinite(m["final"]["loss"]) and all(math.isfinite(h["loss"]) for h in m["history"])
+    _, tracked = train.build_model(config, m["num_classes"])
+    assert m["tracked"] == tracked and set(m["final"]["banding"]) == set(tracked)
+    for name in tracked:
+        for kind in ("W", "dW"):
+            assert _finite_score(m["final"]["banding"][name][kind]), (name, kind)
+            assert _finite_score(m["history"][-1]["banding"][name][kind]), (name, kind)
+    assert not (folder / "checkpoint.pt").exists()  # a finished run keeps no checkpoint
+    run = results.load_run(folder)  # checksums match what was written
+    assert set(run.weights) == set(tracked)
+    assert not torch.equal(run.weights[tracked[0]], run.init[tracked[0]])  # training moved the weights
+
+
+def test_a_finished_run_is_reused_not_retrained(tmp_path, monkeypatch):
+    config = train.resolve("baseline", "smoke", 0, **TINY)
+    folder = train.train(config, tmp_path, progress=False)
+    stamps = {f.name: f.stat().st_mtime_ns for f in folder.iterdir()}
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(train, "_train_locked", no_training)
+    assert train.train(train.resolve("baseline", "smoke", 0, **TINY), tmp_path, progress=False) == folder
+    assert {f.name: f.stat().st_mtime_ns for f in folder.iterdir()} == stamps
+
+
+def test_seed_and_overrides_select_their_own_folder(tmp_path):
+    base = train.resolve("baseline", "smoke", 0, **TINY)
+    others = [train.resolve("baseline", "smoke", 1, **TINY), train.resolve("baseline", "smoke", 0, steps=3, log_every=1),
+              train.resolve("baseline", "smoke", 0, **TINY, width=0.25), train.resolve("rotated", "smoke", 0, **TINY)]
+    folders = {results.run_dir(c, tmp_path) for c in [base, *others]}
+    assert len(folders) == 5
+    assert results.run_dir(train.resolve("baseline", "smoke", 0, **TINY), tmp_path) == results.run_dir(base, tmp_path)
+
+
+def _final_state(folder: Path):
+    blob = results.load_torch(folder / "weights.pt")
+    return blob, results.load_torch(folder / "model.pt")
+
+
+def _assert_same_weights(a: Path, b: Path):
+    (wa, ma), (wb, mb) = _final_state(a), _final_state(b)
+    for part in ("final", "init"):
+        assert wa[part].keys() == wb[part].keys()
+        for name in wa[part]:
+            assert torch.equal(wa[part][name], wb[part][name]), (part, name)
+    assert ma.keys() == mb.keys()
+    differ = [k for k in ma if not torch.equal(ma[k], mb[k])]
+    assert not differ, differ
+
+
+# googlenet has dropout: its resume must continue the global RNG stream too.
+@pytest.mark.parametrize("preset", ["baseline", "googlenet_baseline"])
+def test_resume_ends_with_the_weights_of_an_uninterrupted_run(preset, tmp_path):
+    # log and checkpoint intervals that do not divide each other: the loss of a record spans the resume
+    config = train.resolve(preset, "smoke", 0, steps=9, checkpoint_every=3, log_every=2)
+    whole = train.train(config, tmp_path / "whole", progress=False)
+
+    cut = train.train(config, tmp_path / "cut", progress=False, stop_after=5)  # "killed" after step 5
+    assert (cut / "checkpoint.pt").exists() and not (cut / "metrics.json").exists()
+    assert not (cut / "weights.pt").exists()
+    assert results.load_torch(cut / "checkpoint.pt")["step"] == 3  # steps 4 and 5 are lost, redone on resume
+    assert train.train(config, tmp_path / "cut", progress=False) == cut
+
+    _assert_same_weights(whole, cut)
+    hw, hc = (json.loads((f / "metrics.json").read_text())["history"] for f in (whole, cut))
+    assert [(h["step"], h["loss"], h["images"]) for h in hw] == [(h["step"], h["loss"], h["images"]) for h in hc]
+    assert not (cut / "checkpoint.pt").exists()
+
+
+_DDP_DRIVER = textwrap.dedent("""
+    # The CLI under torchrun, keeping each rank's model to compare the ranks afterwards.
+    import os, sys
+    import torch
+    held = {}
+
+    class Keep(torch.nn.parallel.DistributedDataParallel):
+        def __init__(self, module, *args, **kwargs):
+            super().__init__(module, *args, **kwargs)
+            held["model"] = module
+
+    torch.nn.parallel.DistributedDataParallel = Keep
+    from banding_lib.__main__ import main
+    code = main(sys.argv[2:])
+    torch.save(held["model"].state_dict(), os.path.join(sys.argv[1], f"rank{os.environ['RANK']}.pt"))
+    sys.exit(code)
+""")
+
+
+def test_ddp_on_two_cpu_processes(tmp_path):
+    driver = tmp_path / "ddp_driver.py"
+    driver.write_text(_DDP_DRIVER)
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR",
+                                                             "MASTER_PORT")}
+    env.update(OMP_NUM_THREADS="1", CUDA_VISIBLE_DEVICES="")
+    cmd = [str(Path(sys.executable).with_name("torchrun")), "--standalone", "--nproc_per_node", "2", str(driver),
+           str(tmp_path), "train", "baseline", "--profile", "smoke", "--results", str(tmp_path / "results"), "--quiet",
+           "--set", "steps=6", "--set", "log_every=3", "--set", "checkpoint_every=3"]
+    proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    config = train.resolve("baseline", "smoke", 0, steps=6, log_every=3, checkpoint_every=3)
+    folder = results.run_dir(config, tmp_path / "results")
+    run = results.load_run(folder)
+    assert run.metrics["world_size"] == 2 and run.metrics["steps"] == 6
+    assert run.metrics["images"] == 6 * config["train"]["batch_size"]  # the global batch, split over ranks
+    assert not (folder / "checkpoint.pt").exists()
+
+    saved = run.state_dict()
+    rank0, rank1 = (torch.load(tmp_path / f"rank{r}.pt", weights_only=True) for r in (0, 1))
+    for name, w in run.weights.items():  # weights.pt holds the final weights of model.pt
+        assert torch.equal(w, saved[f"{name}.conv.weight"]), name
+    assert all(torch.equal(saved[k], rank0[k]) for k in saved)  # model.pt is rank 0's model, buffers included
+    params = {name for name, _ in models.simplified_net(10, **config["model"]).named_parameters()}
+    differ = [k for k in params if not torch.equal(rank0[k], rank1[k])]
+    assert not differ, f"DDP ranks hold different parameters: {differ}"
+    # (batch-norm running statistics are per rank; DDP broadcasts rank 0's before every forward)
