@@ -19,8 +19,11 @@ def _train(args) -> int:
     from . import train as tr
 
     overrides = _parse_set(args.set)
-    configs = [tr.resolve(p, args.profile, seed, data_root=args.data, **overrides)
-               for p in args.presets for seed in args.seed]
+    if args.presets == ["book"]:  # every run the book shows, with its seeds
+        pairs = tr.book_runs()
+    else:
+        pairs = [(p, seed) for p in args.presets for seed in args.seed]
+    configs = [tr.resolve(p, args.profile, seed, data_root=args.data, **overrides) for p, seed in pairs]
     if args.jobs > 1 and len(configs) > 1 and not overrides:  # (train_many's workers take no overrides)
         return tr.train_many(configs, args.results, jobs=args.jobs)
     for config in configs:

@@ -34,6 +34,9 @@ def _nndsvda(v: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Batched NNDSVD initialization (Boutsidis & Gallopoulos 2008), zeros filled with the mean as in
     scikit-learn's 'nndsvda'. v (B, m, n) -> S (B, m, k), F (B, k, n)."""
     B, m, n = v.shape
+    if m > n:  # work on the transpose, so the Gram matrix below is the small one
+        St, Ft = _nndsvda(v.transpose(1, 2), k)
+        return Ft.transpose(1, 2).contiguous(), St.transpose(1, 2).contiguous()
     # SVD through the small (m x m) Gram matrix: much faster than a batched SVD of (m, n) when m << n.
     evals, u = torch.linalg.eigh(v.double() @ v.double().transpose(1, 2))  # ascending
     u, s = u.flip(-1).float(), evals.flip(-1).clamp(min=0).sqrt().float()  # (B, m, m), (B, m)
@@ -58,11 +61,14 @@ def _nndsvda(v: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     return S, F
 
 
-def nmf(v: torch.Tensor, k: int = 3, iters: int = 100, seed: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def nmf(v: torch.Tensor, k: int = 3, iters: int = 200, seed: int | None = None,
+        tol: float = 1e-4) -> tuple[torch.Tensor, torch.Tensor]:
     """Batched NMF, Frobenius loss, by HALS (hierarchical alternating least squares, Cichocki & Phan
     2009: one factor column at a time, exact and clipped at 0), which converges in far fewer sweeps than
     multiplicative updates. v (B, m, n) >= 0 -> S (B, m, k), F (B, k, n) with v ~ S @ F.
-    seed=None: deterministic NNDSVDa init (as scikit-learn's default); an int: random init."""
+    seed=None: deterministic NNDSVDa init (as scikit-learn's default); an int: random init.
+    Stops after `iters` sweeps, or earlier when ten sweeps lower the mean relative error by less than
+    `tol` (relative to the error at the start, like scikit-learn's stopping rule)."""
     v = v.float()
     if seed is None:
         S, F = _nndsvda(v, k)
@@ -71,13 +77,19 @@ def nmf(v: torch.Tensor, k: int = 3, iters: int = 100, seed: int | None = None) 
         scale = (v.mean(dim=(1, 2), keepdim=True) / k).sqrt()
         S = torch.rand(v.shape[0], v.shape[1], k, generator=g) * scale
         F = torch.rand(v.shape[0], k, v.shape[2], generator=g) * scale
-    for _ in range(iters):
+    first = previous = relative_error(v, S, F).mean()
+    for sweep in range(1, iters + 1):
         A, G = S.transpose(1, 2) @ v, S.transpose(1, 2) @ S  # (B, k, n), (B, k, k)
         for j in range(k):
             F[:, j] = (F[:, j] + (A[:, j] - (G[:, j, :, None] * F).sum(1)) / (G[:, j, j, None] + EPS)).clamp(min=EPS)
         A, G = v @ F.transpose(1, 2), F @ F.transpose(1, 2)  # (B, m, k), (B, k, k)
         for j in range(k):
             S[:, :, j] = (S[:, :, j] + (A[:, :, j] - (S * G[:, None, j]).sum(2)) / (G[:, j, j, None] + EPS)).clamp(min=EPS)
+        if tol > 0 and sweep % 10 == 0:
+            error = relative_error(v, S, F).mean()
+            if (previous - error) < tol * first:
+                break
+            previous = error
     return S, F
 
 
@@ -110,7 +122,7 @@ class Reduction:
     error: torch.Tensor
 
 
-def reduce_weight(w: torch.Tensor, k: int = 3, iters: int = 100, seed: int | None = None,
+def reduce_weight(w: torch.Tensor, k: int = 3, iters: int = 200, seed: int | None = None,
                   consistent: bool = True) -> Reduction:
     """Reduce a conv weight (out, in, kh, kw) to per-neuron RGB pictures; see the module docstring.
     consistent=True orders each neuron's factors like a layer-wide reference NMF (fit on all neurons'
