@@ -28,7 +28,7 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0]
 jobs = 2
 
-# %%
+# %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
 from banding_lib import architectures, article, metrics, plots, pretrained, train

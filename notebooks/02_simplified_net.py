@@ -25,7 +25,7 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0, 1, 2]  # seeds of the baseline
 jobs = 2  # runs trained in parallel when the cache lacks them
 
-# %%
+# %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
 from banding_lib import article, metrics, models, plots, reduce, train

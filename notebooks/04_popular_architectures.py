@@ -25,7 +25,7 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0]
 jobs = 2
 
-# %%
+# %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
 from banding_lib import architectures, article, plots, train
@@ -69,11 +69,16 @@ for arch, layer in (("googlenet", "inception5b.branch3.1"), ("resnet50", "layer4
         f = frame[(frame.preset == f"{arch}_{variant}") & (frame.layer == layer) & (frame.kind == "NMF")]
         r, c = f.row.mean(), f.col.mean()
         a = article.ARTICLE_SHARES[f"{arch}_{variant}", layer]
+        run = runs[f"{arch}_{variant}", seeds[0]]
+        acc, chance = run.metrics["final"]["val_top1"], 1 / run.metrics["num_classes"]
+        failed = (f" **— this run did not learn (val. accuracy {acc:.2f}, chance {chance:.2f}): its weights say "
+                  "nothing about banding**" if acc < 1.5 * chance else f" (val. accuracy {acc:.2f})")
         lines.append(f"- {arch} {variant}: {r:.2f} / {c:.2f}, *{article.verdict(r, c)}* (article {a[0]:.2f} / {a[1]:.2f}, "
-                     f"*{article.verdict(*a)}*)")
+                     f"*{article.verdict(*a)}*){failed}")
 display(Markdown("**Findings** (row / column share of the NMF pictures):\n\n" + "\n".join(lines)))
 vgg = frame[(frame.preset == "vgg19_flatten") & (frame.layer == "features.34") & (frame.kind == "NMF")]
-display(Markdown(
+vgg_acc = runs["vgg19_flatten", seeds[0]].metrics["final"]["val_top1"]
+display(Markdown(f"(VGG19 without pooling reached val. accuracy {vgg_acc:.2f}.) " + 
     f"The article found VGG19 still banded after removing pooling ({article.ARTICLE_SHARES['vgg19_flatten', 'features.34'][0]:.2f} "
     f"/ {article.ARTICLE_SHARES['vgg19_flatten', 'features.34'][1]:.2f}) and suspected a bug. Here VGG19 without global "
     f"pooling scores {vgg.row.mean():.2f} / {vgg.col.mean():.2f}: *{article.verdict(vgg.row.mean(), vgg.col.mean())}*."))

@@ -25,7 +25,7 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0, 1, 2]  # seeds of baseline, rotated and flatten; the follow-ups use seed 0
 jobs = 2
 
-# %%
+# %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
 from banding_lib import article, models, plots, train
