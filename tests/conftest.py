@@ -1,9 +1,16 @@
-import os
-
 import pytest
 import torch
 
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny nets are many small ops: two threads spin-wait on each other on a shared 2-core machine, and CPU
+    results are bitwise reproducible at a fixed thread count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True)

@@ -12,13 +12,6 @@ from banding_lib.layers import get_layer, layer_weight
 TINY = dict(num_classes=10, width=1 / 16, in_size=64)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny nets are many small ops: on a shared 2-core machine, two threads spin-wait on each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _first_linear(model: nn.Module) -> nn.Linear:

@@ -20,12 +20,6 @@ REPO = Path(__file__).resolve().parents[1]
 SMOKE = ["--profile", "smoke", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def cli_error(capsys, *argv) -> str:

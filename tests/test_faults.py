@@ -21,12 +21,6 @@ LONG = dict(steps=30, checkpoint_every=5, log_every=5)  # a few seconds of smoke
 LONG_ARGS = [arg for k, v in LONG.items() for arg in ("--set", f"{k}={v}")]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _env():

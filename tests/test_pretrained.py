@@ -17,13 +17,6 @@ from banding_lib.pretrained import (CheckpointError, PretrainedUnavailable, cach
 GOOGLENET_FILE = "googlenet-1378be20.pth"  # torchvision's GoogLeNet_Weights.IMAGENET1K_V1
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny nets are many small ops: on a shared 2-core machine, two threads spin-wait on each other."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

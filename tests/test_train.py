@@ -18,13 +18,6 @@ REPO = Path(__file__).resolve().parents[1]
 TINY = dict(steps=2, log_every=1)  # two optimizer steps, a record after each
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Training tests share 2 cores with long jobs; CPU results are bitwise reproducible at a fixed count."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _finite_score(score: dict) -> bool:
