@@ -24,6 +24,7 @@ data_root = None  # None: $BANDING_DATA, else ./data
 results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0, 1, 2]  # seeds of baseline, rotated and flatten; the follow-ups use seed 0
 jobs = 2
+long_steps = None  # steps of the longer baseline/rotated runs; None: 2000 on cpu, 40 on smoke, none on gpu
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
@@ -99,3 +100,28 @@ display(Markdown(
     f"**Finding.** In the baseline (seed {seeds[0]}) the row share of 5b's raw weights went from {start['row']:.2f} "
     f"at step {hist[0]['step']} to {end['row']:.2f} at step {hist[-1]['step']} (column share {start['col']:.2f} → "
     f"{end['col']:.2f}); half of that rise was reached by step {half}."))
+
+# %% [markdown]
+# ## Longer training
+#
+# The runs above stop after the profile's step budget, long before convergence. Does banding keep growing
+# with training? The same baseline and rotated runs, trained longer (one seed):
+
+# %%
+long_steps = {"smoke": 40, "cpu": 2000}.get(profile) if long_steps is None else long_steps
+if long_steps:
+    long = train.ensure(["baseline", "rotated"], profile, [seeds[0]], results_root, data_root, jobs, steps=long_steps)
+    short = [runs["baseline", seeds[0]], runs["rotated", seeds[0]]]
+    display(plots.training_curves([long["baseline", seeds[0]], long["rotated", seeds[0]]], layer="block5.b", kind="W"))
+    display(plots.layer_grid(long["baseline", seeds[0]].weights["block5.b"], title=f"Baseline, 5b, {long_steps} steps"))
+    lines = []
+    for name in ("baseline", "rotated"):
+        for run in (runs[name, seeds[0]], long[name, seeds[0]]):
+            f = plots.scores_frame([run], ["block5.b"], kinds=("NMF", "dW"), article=False)
+            nmf, dw = f[f.kind == "NMF"].iloc[0], f[f.kind == "dW"].iloc[0]
+            lines.append(f"- `{name}`, {run.metrics['steps']} steps (val. accuracy {run.metrics['final']['val_top1']:.2f}): "
+                         f"NMF pictures {nmf.row:.2f} / {nmf.col:.2f}, W − W_init {dw.row:.2f} / {dw.col:.2f} — "
+                         f"*{article.verdict(nmf.row, nmf.col)}*")
+    display(Markdown("Row / column share of 5b:\n\n" + "\n".join(lines)))
+else:
+    print("longer runs skipped on this profile")
