@@ -200,15 +200,20 @@ def augment(x: torch.Tensor, out_size: int | None = None, *, train: bool, rotate
     """uint8 batch (B, 3, H, W) -> normalized float (B, 3, out, out), on x's device.
 
     rotate90: every image (train and val) turned 90 degrees counter-clockwise (the article's
-    intervention; the top row becomes the left column). Train only: random-resized crop with area
-    share in `crop_scale`, horizontal flip, and the follow-up interventions random_rotation (uniform
+    intervention; the top row becomes the left column), *after* the augmentation, so a rotated run sees
+    exactly the baseline's images rotated: its random flips are along the photo's own x axis, as the
+    baseline's. (Rotating first would flip the photos upside down half the time, destroying the very
+    up/down asymmetry the intervention is meant to turn sideways.) Train only: random-resized crop with
+    area share in `crop_scale`, horizontal flip, and the follow-up interventions random_rotation (uniform
     angle in +-degrees) and vflip (vertical flip with p=0.5), all in one affine resampling; pixels
     outside the photo become the mean colour (0 after normalization)."""
     if x.dtype != torch.uint8 or x.ndim != 4:
         raise ValueError(f"augment takes a uint8 batch (B, 3, H, W), got {x.dtype} {tuple(x.shape)}")
-    out_size = out_size or x.shape[-1]
-    if rotate90:
-        x = torch.rot90(x, 1, dims=(-2, -1))
+    out = _augment(x, out_size or x.shape[-1], train, crop_scale, hflip, random_rotation, vflip, generator)
+    return torch.rot90(out, 1, dims=(-2, -1)) if rotate90 else out
+
+
+def _augment(x, out_size, train, crop_scale, hflip, random_rotation, vflip, generator):
     mean = torch.tensor(MEAN, device=x.device)[:, None, None]
     std = torch.tensor(STD, device=x.device)[:, None, None]
     x = (x.float() / 255 - mean) / std

@@ -114,6 +114,13 @@ def test_rotate90_really_rotates():
     assert (plain[0, 0, 0] > 0).all() and not (plain[0, 0, 1:] > 0).any()
 
 
+def test_rotated_run_sees_the_baseline_images_rotated():
+    x, _ = data.synthetic_images(8, size=24, seed=2)
+    plain = data.augment(x, 20, train=True, generator=torch.Generator().manual_seed(5))
+    turned = data.augment(x, 20, train=True, rotate90=True, generator=torch.Generator().manual_seed(5))
+    assert torch.allclose(turned, torch.rot90(plain, 1, dims=(-2, -1)))  # flips stay along the photo's x
+
+
 def test_augment_shapes_and_interventions():
     g = torch.Generator().manual_seed(0)
     x, y = data.synthetic_images(16, size=24, seed=1)
