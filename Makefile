@@ -50,7 +50,7 @@ pages:
 	@if [ "$(abspath $(BOOK))" != "$(abspath book)" ]; then cp -r $(addprefix book/,$(PAGES)) book/_static $(BOOK)/; fi
 
 html: install pages  ## the HTML book from the executed notebooks in $(BOOK), executing nothing
-	$(VENV)/bin/jupyter-book build $(BOOK) --config _config.yml --toc $(BOOK)/_toc.yml --path-output $(OUT) -W -n --keep-going
+	$(VENV)/bin/jupyter-book build $(BOOK) --config $(abspath _config.yml) --toc $(abspath $(BOOK))/_toc.yml --path-output $(OUT) -W -n --keep-going
 
 book: install runs
 	$(MAKE) -j $(JOBS) notebooks

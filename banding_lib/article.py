@@ -39,11 +39,15 @@ ARTICLE_FINDINGS = {
 
 def verdict(row: float, col: float) -> str:
     """The article's own figures, read as thresholds: "banded" = row >= 0.75 and row/col >= 3.5,
-    "vertical" the mirror image, "not banded" = row/col <= 2 (and col/row <= 2), else "weakly"."""
+    "vertical bands" the mirror image, "not banded" = row/col <= 2 and col/row <= 2, else "weakly banded"
+    or "weakly vertical". The ratio follows, so a lean inside "not banded" still shows."""
+    ratio = f"row/col {row / col:.1f}" if col > 0 else "col 0"
     if row >= 0.75 and row >= 3.5 * col:
-        return "banded"
-    if col >= 0.75 and col >= 3.5 * row:
-        return "vertical bands"
-    if row <= 2 * col and col <= 2 * row:
-        return "not banded"
-    return "weakly banded" if row > col else "weakly vertical"
+        label = "banded"
+    elif col >= 0.75 and col >= 3.5 * row:
+        label = "vertical bands"
+    elif row <= 2 * col and col <= 2 * row:
+        label = "not banded"
+    else:
+        label = "weakly banded" if row > col else "weakly vertical"
+    return f"{label}, {ratio}"
