@@ -13,6 +13,8 @@ output an HTML snippet that loads that file from the page's `_static/` folder in
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import html as _html
 import io
 import json
@@ -25,7 +27,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import metrics, reduce
+from . import metrics, reduce, results
 from .article import ARTICLE_SHARES  # the article's shares of its own pictures, keyed (preset, layer)
 
 KIND_SHAPES = {"W": "circle", "dW": "square", "NMF": "triangle-up", "article": "diamond"}
@@ -162,9 +164,32 @@ def weight_grid(pictures, scores=None, order=None, columns=16, pixel=6, title=No
     )
 
 
+_REDUCTIONS: dict[str, reduce.Reduction] = {}
+
+
+def reduction(w) -> reduce.Reduction:
+    """reduce.reduce_weight(w), remembered in memory and on disk (<results root>/_reductions/<key>.pt, the
+    key a hash of the weight's bytes and reduce.VERSION), so rebuilding the book reduces no layer twice.
+    A cache file that fails to load is recomputed and replaced."""
+    w = torch.as_tensor(w).detach().float().cpu().contiguous()
+    digest = hashlib.sha256(f"{reduce.VERSION} {tuple(w.shape)}".encode())
+    digest.update(w.numpy().tobytes())
+    key = digest.hexdigest()[:24]
+    if key in _REDUCTIONS:
+        return _REDUCTIONS[key]
+    path = results.results_root() / "_reductions" / f"{key}.pt"
+    try:
+        red = reduce.Reduction(**results.load_torch(path, "cached reduction"))
+    except (FileNotFoundError, results.CorruptResults, TypeError):
+        red = reduce.reduce_weight(w)
+        results.save_torch(dataclasses.asdict(red), path)
+    _REDUCTIONS[key] = red
+    return red
+
+
 def reduced(w) -> np.ndarray:
-    """The NMF pictures (N, kh, kw, 3) of a conv weight (out, in, kh, kw): reduce.reduce_weight(w).pictures."""
-    return reduce.reduce_weight(w).pictures.numpy()
+    """The NMF pictures (N, kh, kw, 3) of a conv weight (out, in, kh, kw): reduction(w).pictures."""
+    return reduction(w).pictures.numpy()
 
 
 def layer_grid(w, title=None, columns=16, pixel=6, gap=1) -> alt.Chart:
@@ -179,7 +204,7 @@ def layer_grid(w, title=None, columns=16, pixel=6, gap=1) -> alt.Chart:
 def scores_frame(runs, layers, kinds=("W", "dW", "NMF"), article=True) -> pd.DataFrame:
     """One row per (run, layer, kind): run, preset, layer, kind, row, col, row_lo, row_hi, col_lo, col_hi,
     null. "W" and "dW" come from run.metrics["final"]["banding"] (raw weight, weight minus init); "NMF"
-    scores the reduced pictures of run.weights[layer] (computed here, not cached); "article" adds the
+    scores the reduced pictures of run.weights[layer] (see `reduction`); "article" adds the
     article's published number where article.ARTICLE_SHARES has one (no interval). Layers a run lacks are skipped."""
     rows = []
     for run, label in zip(runs, run_labels(runs)):
@@ -191,7 +216,7 @@ def scores_frame(runs, layers, kinds=("W", "dW", "NMF"), article=True) -> pd.Dat
             null = None
             for kind in kinds:
                 if kind == "NMF":
-                    s = metrics.score(reduce.reduce_weight(run.weights[layer]).pictures, pictures=True).as_dict()
+                    s = metrics.score(reduction(run.weights[layer]).pictures, pictures=True).as_dict()
                 elif layer in final and kind in final[layer]:
                     s = final[layer][kind]
                 else:
@@ -334,7 +359,7 @@ def architecture_diagram(rows, head=None, highlight=("block5.a", "block5.b"), ti
 # ----------------------------------------------------------------------------------- cluster summary
 def reduced_pictures(runs, layers=("block5.a", "block5.b")) -> dict:
     """{(run label, layer): pictures (N, kh, kw, 3)} of every run's tracked layers (NMF reduction)."""
-    return {(label, layer): reduce.reduce_weight(run.weights[layer]).pictures.numpy()
+    return {(label, layer): reduction(run.weights[layer]).pictures.numpy()
             for run, label in zip(runs, run_labels(runs)) for layer in layers if layer in run.weights}
 
 
@@ -556,7 +581,7 @@ def static_neuron_picker(pictures, channels=None, order=None, columns=16, pixel=
 def static_neuron_picker_for(w, layer=None, title=None, **options) -> alt.VConcatChart:
     """static_neuron_picker of a raw conv weight (out, in, kh, kw): NMF pictures and channel factors,
     neurons ordered by similarity. options: see static_neuron_picker."""
-    red = reduce.reduce_weight(w)
+    red = reduction(w)
     return static_neuron_picker(red.pictures, red.channels, order=reduce.order_by_similarity(red.pictures),
                                 layer=layer, title=title, **options)
 

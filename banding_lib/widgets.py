@@ -11,7 +11,7 @@ import html
 
 import ipywidgets as W
 
-from . import metrics, plots, reduce
+from . import metrics, plots
 from .plots import static_neuron_picker  # noqa: F401  (the kernel-free picker)
 
 
@@ -25,7 +25,7 @@ class _Reductions:
     def __call__(self, label, layer):
         key = (label, layer)
         if key not in self.done:
-            red = reduce.reduce_weight(self.runs[label].weights[layer])
+            red = plots.reduction(self.runs[label].weights[layer])
             rows, cols = metrics.picture_shares(red.pictures)
             kh, kw = red.pictures.shape[1:3]
             self.done[key] = (red, rows, cols, metrics.null_share(kh, kw))

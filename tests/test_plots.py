@@ -29,6 +29,25 @@ def fake_run(name="baseline", seed=0, out=12, cin=4, k=5, layers=("block5.a", "b
                            init=init, metrics={"history": history, "final": {"val_top1": 0.5, "banding": band}})
 
 
+# ------------------------------------------------------------------------------------ cached reduction
+def test_reduction_is_cached_on_disk_and_recomputed_when_corrupt(tmp_path, monkeypatch):
+    monkeypatch.setenv("BANDING_RESULTS", str(tmp_path))
+    monkeypatch.setattr(plots, "_REDUCTIONS", {})
+    w = torch.randn(6, 4, 5, 5, generator=torch.Generator().manual_seed(0))
+    first = plots.reduction(w)
+    assert torch.equal(first.pictures, reduce.reduce_weight(w).pictures)
+    (path,) = (tmp_path / "_reductions").glob("*.pt")
+    calls = []
+    monkeypatch.setattr(reduce, "reduce_weight", lambda *a, **k: calls.append(1) or first)
+    monkeypatch.setattr(plots, "_REDUCTIONS", {})  # a new process: memory empty, disk warm
+    assert torch.equal(plots.reduction(w.clone()).pictures, first.pictures) and not calls
+    assert plots.reduction(w + 1).pictures is first.pictures and calls == [1]  # another weight: computed
+    path.write_bytes(path.read_bytes()[:100])  # truncated
+    monkeypatch.setattr(plots, "_REDUCTIONS", {})
+    plots.reduction(w)
+    assert calls == [1, 1] and reduce.Reduction(**torch.load(path)).pictures.shape == (6, 5, 5, 3)
+
+
 # ----------------------------------------------------------------------------------------- weight grid
 def test_weight_grid_pixels_hold_the_pictures_in_the_given_order():
     rng = np.random.default_rng(0)
