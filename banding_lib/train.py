@@ -186,7 +186,8 @@ def resolve(preset: str, profile: str = "cpu", seed: int = 0, data_root=None, **
     fields = {f.name for f in dataclasses.fields(Profile)} - {"name", "simplified", "torchvision"}
     _check_overrides(overrides, prof, fields, arch)
     scale = dict(prof.simplified if arch == "simplified" else prof.torchvision)
-    prof_over = {k: v for k, v in overrides.items() if k in fields}
+    prof_over = {"lr": round(prof.lr * spec.get("lr_scale", 1.0), 12)}  # an explicit lr= override wins
+    prof_over.update({k: v for k, v in overrides.items() if k in fields})
     scale.update({k: v for k, v in overrides.items() if k not in fields})
     prof = dataclasses.replace(prof, **prof_over)
     if prof.dataset != "synthetic":

@@ -146,3 +146,10 @@ def test_ddp_on_two_cpu_processes(tmp_path):
     differ = [k for k in params if not torch.equal(rank0[k], rank1[k])]
     assert not differ, f"DDP ranks hold different parameters: {differ}"
     # (batch-norm running statistics are per rank; DDP broadcasts rank 0's before every forward)
+
+
+def test_vgg19_trains_at_a_scaled_lr_unless_lr_is_given():
+    smoke = train.PROFILES["smoke"].lr
+    assert train.resolve("vgg19_baseline", "smoke")["train"]["lr"] == pytest.approx(0.2 * smoke)
+    assert train.resolve("resnet50_baseline", "smoke")["train"]["lr"] == smoke
+    assert train.resolve("vgg19_baseline", "smoke", lr=0.3)["train"]["lr"] == 0.3
