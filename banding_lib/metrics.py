@@ -67,6 +67,28 @@ def null_share(kh: int, kw: int | None = None) -> float:
     return (kh - 1) / (kh * kw - 1)
 
 
+def mirror_shares(w, *, pictures: bool = False) -> np.ndarray:
+    """Per-neuron share (N,) of the spatial sum of squares (grand mean removed, middle axes pooled) that is
+    left-right symmetric, K(y, x) = K(y, kw-1-x). 1: mirror-symmetric kernels; i.i.d. noise: see mirror_null.
+    pictures=True: w is reduced pictures (N, kh, kw, colours)."""
+    k = _as_neurons(np.moveaxis(np.asarray(w, dtype=np.float64), -1, 1) if pictures else w)
+    k = k - k.mean(axis=(-2, -1), keepdims=True)
+    sym = (k + k[..., ::-1]) / 2
+    total = (k ** 2).sum(axis=(1, 2, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (sym ** 2).sum(axis=(1, 2, 3)) / np.where(total > 0, total, np.nan)
+
+
+def mirror_null(kh: int, kw: int | None = None) -> dict:
+    """Noise references for mirror symmetry. i.i.d. noise puts (kh*h - 1)/(kh*kw - 1) of its variance in
+    the symmetric part, h = ceil(kw/2) ("mirror"). Noise made exactly left-right symmetric (isotropic in the
+    kh*h-dimensional symmetric subspace) has row share (kh-1)/(kh*h-1) and column share (h-1)/(kh*h-1)
+    ("row", "col"): for 5x5, 0.29 / 0.14 instead of 0.17 / 0.17, so symmetry alone raises the row share."""
+    kw = kh if kw is None else kw
+    h = (kw + 1) // 2
+    return {"mirror": (kh * h - 1) / (kh * kw - 1), "row": (kh - 1) / (kh * h - 1), "col": (h - 1) / (kh * h - 1)}
+
+
 @dataclass(frozen=True)
 class Score:
     """A layer's banding summary. `row`/`col`: mean of the per-neuron shares; `*_lo`/`*_hi`: 95 %

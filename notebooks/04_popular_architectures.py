@@ -43,7 +43,9 @@ display(Markdown(
     f"`{config['data']['dataset']}`. The last maps are therefore "
     + ", ".join(f"{a} {c}x{h}x{w}" for a, (c, h, w) in shapes.items())
     + " (the article: 7x7). Structures are torchvision's; torchvision's InceptionV1 uses a 3x3 conv where the "
-    "original mixed5b branch has 5x5."))
+    "original mixed5b branch has 5x5. Peak LR: "
+    + ", ".join(f"{a} {runs[f'{a}_baseline', seeds[0]].config['train']['lr']:g}" for a in shapes)
+    + " (plain VGG19, without batch norm, learns nothing at the others' LR: `architectures.LR_SCALE`)."))
 
 # %%
 for arch, layer, fig in (("googlenet", "inception5b.branch3.1", 9), ("resnet50", "layer4.2.conv2", 10), ("vgg19", "features.34", 11)):

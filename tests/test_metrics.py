@@ -52,3 +52,17 @@ def test_bootstrap_ci_brackets_mean_and_constant_layer_errors():
     assert s.row_lo <= s.row <= s.row_hi and s.col_lo <= s.col <= s.col_hi
     with pytest.raises(ValueError, match="constant"):
         metrics.score(torch.ones(4, 2, 3, 3))
+
+
+def test_mirror_shares_and_their_nulls_match_simulated_noise():
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal((20000, 1, 5, 5))
+    ref = metrics.mirror_null(5)
+    assert metrics.mirror_shares(noise).mean() == pytest.approx(ref["mirror"], abs=0.005)  # 14/24
+    sym = (noise + noise[..., ::-1]) / 2
+    assert np.allclose(metrics.mirror_shares(sym), 1.0)
+    rows, cols = metrics.band_shares(sym)
+    assert rows.mean() == pytest.approx(ref["row"], abs=0.005) and cols.mean() == pytest.approx(ref["col"], abs=0.005)
+    assert (ref["row"], ref["col"]) == pytest.approx((4 / 14, 2 / 14))
+    anti = (noise - noise[..., ::-1]) / 2  # odd kernels: no symmetric part at all
+    assert np.allclose(metrics.mirror_shares(anti), 0.0)
