@@ -11,6 +11,7 @@ import json
 import math
 import os
 import platform
+import shlex
 import subprocess
 import sys
 import time
@@ -448,9 +449,10 @@ def _train_locked(config, folder, device, rank, world, progress, stop_after):
     return folder
 
 
-def train_many(configs: list[dict], root=None, jobs: int = 2) -> int:
+def train_many(configs: list[dict], root=None, jobs: int = 2, overrides: dict | None = None) -> int:
     """Train several runs, `jobs` at a time, each in its own process (one thread each on a CPU);
-    runs whose results exist are skipped. Returns 0 when all succeeded."""
+    runs whose results exist are skipped. `overrides`: those the configs were resolved with (see resolve),
+    passed on to each process. Returns 0 when all succeeded."""
     import concurrent.futures as cf
 
     todo = [c for c in configs if not results.is_finished(results.run_dir(c, root))]
@@ -465,8 +467,13 @@ def train_many(configs: list[dict], root=None, jobs: int = 2) -> int:
                "--seed", str(config["seed"]), "--quiet", "--data", config["paths"]["data_root"]]
         if root is not None:
             cmd += ["--results", str(root)]
+        for key, value in (overrides or {}).items():
+            cmd += ["--set", f"{key}={json.dumps(value)}"]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode == 0 and not results.is_finished(results.run_dir(config, root)):
+            proc = subprocess.CompletedProcess(cmd, 1, "", f"{shlex.join(cmd)} trained another config than asked "
+                                               f"(no results in {results.run_dir(config, root)})")
         print(f"{config['preset']} s{config['seed']}: {'done' if proc.returncode == 0 else 'FAILED'} "
               f"in {time.perf_counter() - t0:.0f} s", flush=True)
         if proc.returncode:
@@ -482,11 +489,8 @@ def ensure(presets, profile: str = "cpu", seeds=(0,), root=None, data_root=None,
     """Load the runs {(preset, seed): Run}, training (jobs at a time) only those the results lack."""
     configs = {(p, s): resolve(p, profile, s, data_root=data_root, **overrides) for p in presets for s in seeds}
     missing = [c for c in configs.values() if not results.is_finished(results.run_dir(c, root))]
-    if missing and not overrides:
-        code = train_many(missing, root, jobs=jobs)
+    if missing:
+        code = train_many(missing, root, jobs=jobs, overrides=overrides)
         if code:
             raise RuntimeError(f"training failed for some of {[c['preset'] for c in missing]}; see the log above")
-    else:
-        for c in missing:
-            train(c, root)
     return {key: results.load_run(results.run_dir(c, root)) for key, c in configs.items()}

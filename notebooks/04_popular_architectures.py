@@ -45,7 +45,11 @@ display(Markdown(
     + " (the article: 7x7). Structures are torchvision's; torchvision's InceptionV1 uses a 3x3 conv where the "
     "original mixed5b branch has 5x5. Peak LR: "
     + ", ".join(f"{a} {runs[f'{a}_baseline', seeds[0]].config['train']['lr']:g}" for a in shapes)
-    + " (plain VGG19, without batch norm, learns nothing at the others' LR: `architectures.LR_SCALE`)."))
+    + " (plain VGG19, without batch norm, learns nothing at the others' LR: `architectures.LR_SCALE`)."
+    + "".join(f" **For {a} the last map is 1x1, so removing global pooling changes nothing at this scale: its "
+              f"'flatten' run is the baseline again** (final weights of every tracked layer identical: "
+              f"{all(bool((x == runs[f'{a}_flatten', seeds[0]].weights[l]).all()) for l, x in runs[f'{a}_baseline', seeds[0]].weights.items())})."
+              for a, (c, h, w) in shapes.items() if h * w == 1)))
 
 # %%
 for arch, layer, fig in (("googlenet", "inception5b.branch3.1", 9), ("resnet50", "layer4.2.conv2", 10), ("vgg19", "features.34", 11)):

@@ -153,3 +153,14 @@ def test_vgg19_trains_at_a_scaled_lr_unless_lr_is_given():
     assert train.resolve("vgg19_baseline", "smoke")["train"]["lr"] == pytest.approx(0.2 * smoke)
     assert train.resolve("resnet50_baseline", "smoke")["train"]["lr"] == smoke
     assert train.resolve("vgg19_baseline", "smoke", lr=0.3)["train"]["lr"] == 0.3
+
+
+def test_ensure_trains_runs_with_overrides_in_parallel_processes(tmp_path, monkeypatch):
+    """ensure(..., steps=N) hands the overrides to the worker processes (the book's longer runs)."""
+    calls = []
+    real = train.train_many
+    monkeypatch.setattr(train, "train_many", lambda *a, **k: calls.append(k) or real(*a, **k))
+    runs = train.ensure(["baseline", "rotated"], "smoke", [0], tmp_path, jobs=2, steps=6, checkpoint_every=3)
+    assert calls == [{"jobs": 2, "overrides": {"steps": 6, "checkpoint_every": 3}}]
+    assert {r.metrics["steps"] for r in runs.values()} == {6}
+    assert all(r.config["train"]["checkpoint_every"] == 3 for r in runs.values())
