@@ -52,12 +52,17 @@ def band_shares(w) -> tuple[np.ndarray, np.ndarray]:
         return rows / safe, cols / safe
 
 
-def picture_shares(pictures) -> tuple[np.ndarray, np.ndarray]:
-    """Shares for reduced pictures shaped (N, kh, kw, 3) (colours last, as `reduce` returns them)."""
+def _pictures_as_kernels(pictures) -> np.ndarray:
+    """Reduced pictures (N, kh, kw, colours), colours last as `reduce` returns them -> (N, colours, kh, kw)."""
     p = pictures.detach().cpu().numpy() if isinstance(pictures, torch.Tensor) else np.asarray(pictures)
     if p.ndim != 4:
         raise ValueError(f"expected pictures shaped (N, kh, kw, colours), got shape {p.shape}")
-    return band_shares(np.moveaxis(p, -1, 1))
+    return np.moveaxis(p, -1, 1)
+
+
+def picture_shares(pictures) -> tuple[np.ndarray, np.ndarray]:
+    """Shares for reduced pictures shaped (N, kh, kw, 3) (colours last, as `reduce` returns them)."""
+    return band_shares(_pictures_as_kernels(pictures))
 
 
 def null_share(kh: int, kw: int | None = None) -> float:
@@ -71,7 +76,7 @@ def mirror_shares(w, *, pictures: bool = False) -> np.ndarray:
     """Per-neuron share (N,) of the spatial sum of squares (grand mean removed, middle axes pooled) that is
     left-right symmetric, K(y, x) = K(y, kw-1-x). 1: mirror-symmetric kernels; i.i.d. noise: see mirror_null.
     pictures=True: w is reduced pictures (N, kh, kw, colours)."""
-    k = _as_neurons(np.moveaxis(np.asarray(w, dtype=np.float64), -1, 1) if pictures else w)
+    k = _as_neurons(_pictures_as_kernels(w) if pictures else w)
     k = k - k.mean(axis=(-2, -1), keepdims=True)
     sym = (k + k[..., ::-1]) / 2
     total = (k ** 2).sum(axis=(1, 2, 3))

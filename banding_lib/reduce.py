@@ -98,7 +98,7 @@ def nmf(v: torch.Tensor, k: int = 3, iters: int = 200, seed: int | None = None,
         scale = (v.mean(dim=(1, 2), keepdim=True) / k).sqrt()
         S = torch.rand(B, v.shape[1], k, generator=g) * scale
         F = torch.rand(B, k, v.shape[2], generator=g) * scale
-    S_out, F_out = S.clone(), F.clone()
+    S_out, F_out = torch.empty_like(S), torch.empty_like(F)  # filled as each matrix finishes
     vv = v.flatten(1).norm(dim=1).square()  # (B,) ||v||^2
     live = torch.arange(B)  # matrices in the batch
     retired = torch.zeros(B, dtype=torch.bool)  # in the batch, but finished: their result is kept
