@@ -16,15 +16,19 @@ import sys
 
 
 def _train(args) -> int:
+    from . import study
     from . import train as tr
 
     overrides = _parse_set(args.set)
-    if args.presets == ["book"]:  # every run the book shows, with its seeds
-        pairs = tr.book_runs()
+    if args.presets == ["book"]:  # every run the book shows, with its seeds, and the scale study's runs
+        configs = [tr.resolve(p, args.profile, seed, data_root=args.data, **overrides) for p, seed in tr.book_runs()]
+        configs += [c for _, c in study.configs(args.profile, args.data)] if not overrides else []
+    elif args.presets == ["study"]:  # every run of the scale study (banding_lib.study.POINTS)
+        configs = [c for _, c in study.configs(args.profile, args.data)]
     else:
         pairs = [(p, seed) for p in args.presets for seed in args.seed]
-    configs = [tr.resolve(p, args.profile, seed, data_root=args.data, **overrides) for p, seed in pairs]
-    if args.jobs > 1 and len(configs) > 1 and not overrides:  # (train_many's workers take no overrides)
+        configs = [tr.resolve(p, args.profile, seed, data_root=args.data, **overrides) for p, seed in pairs]
+    if args.jobs > 1 and len(configs) > 1:
         return tr.train_many(configs, args.results, jobs=args.jobs)
     for config in configs:
         folder = tr.train(config, args.results, progress=not args.quiet)
@@ -85,8 +89,8 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     t = sub.add_parser("train", help="train presets (skips runs whose results exist)")
-    t.add_argument("presets", nargs="+", help="preset names (python -m banding_lib presets), or 'book' for "
-                   "every run the book shows")
+    t.add_argument("presets", nargs="+", help="preset names (python -m banding_lib presets), 'book' for "
+                   "every run the book shows, or 'study' for every run of the scale study")
     t.add_argument("--profile", default="cpu", help="smoke, cpu or gpu (default cpu)")
     t.add_argument("--seed", type=int, nargs="+", default=[0], help="one or more seeds (default 0)")
     t.add_argument("--results", default=None, help="results root (default $BANDING_RESULTS or ./results)")

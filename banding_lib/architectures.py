@@ -75,6 +75,11 @@ ARCH_PRESETS = {
 }
 
 
+# The stem's first max pool, by architecture: `stem_pool=False` replaces it with an identity (module paths
+# unchanged), halving the total stride, so small inputs keep a real final map (56 px: 4x4, not 2x2).
+STEM_POOLS = {"googlenet": "maxpool1", "resnet50": "maxpool", "vgg19": "features.4", "alexnet": "features.2"}
+
+
 def check_choice(kind: str, name: str, valid) -> str:
     """`name` if it is in `valid`, else ValueError naming close matches and every valid choice."""
     if name in valid:
@@ -128,6 +133,15 @@ def _head_inputs(model: nn.Module, head: str, in_size: int, pooled_side: int = 1
     return c * pooled_side ** 2 if head == "gap" else c * h * w
 
 
+def _keep_stem_pool(model: nn.Module, arch: str, keep: bool) -> None:
+    """Replace the stem's first max pool (STEM_POOLS[arch]) with an identity unless `keep`."""
+    if not keep:
+        parent, _, child = STEM_POOLS[arch].rpartition(".")
+        pool = model.get_submodule(STEM_POOLS[arch])
+        assert isinstance(pool, nn.MaxPool2d), f"{arch}.{STEM_POOLS[arch]} is {type(pool).__name__}, not the max pool"
+        setattr(model.get_submodule(parent) if parent else model, child, nn.Identity())
+
+
 # --- GoogLeNet (InceptionV1) ---
 
 def _scaled_basic_conv(in_channels: int, out_channels: int, *, width: float, **kwargs) -> BasicConv2d:
@@ -157,9 +171,10 @@ class _ScaledInceptions:
         return block
 
 
-def _googlenet(num_classes: int, width: float, head: str, in_size: int) -> GoogLeNet:
+def _googlenet(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool) -> GoogLeNet:
     blocks = [partial(_scaled_basic_conv, width=width), _ScaledInceptions(width), InceptionAux]
     model = GoogLeNet(num_classes, aux_logits=False, transform_input=False, init_weights=True, blocks=blocks)
+    _keep_stem_pool(model, "googlenet", stem_pool)
     model.avgpool = _pool(head, 1)
     model.fc = nn.Linear(_head_inputs(model, head, in_size), num_classes)
     nn.init.trunc_normal_(model.fc.weight, mean=0.0, std=0.01, a=-2, b=2)  # as GoogLeNet(init_weights=True)
@@ -186,8 +201,9 @@ class _ScaledResNet(ResNet):
         return super()._make_layer(block, _scaled(planes, self.width), blocks, stride, dilate)
 
 
-def _resnet50(num_classes: int, width: float, head: str, in_size: int) -> ResNet:
+def _resnet50(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool) -> ResNet:
     model = _ScaledResNet(Bottleneck, [3, 4, 6, 3], width=width, num_classes=num_classes)  # torchvision's resnet50
+    _keep_stem_pool(model, "resnet50", stem_pool)
     model.avgpool = _pool(head, 1)
     model.fc = nn.Linear(_head_inputs(model, head, in_size), num_classes)  # ResNet keeps nn.Linear's own init
     return model
@@ -204,10 +220,11 @@ def _vgg_linear(in_features: int, out_features: int, width: float) -> nn.Linear:
     return layer
 
 
-def _vgg19(num_classes: int, width: float, head: str, in_size: int) -> VGG:
+def _vgg19(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool) -> VGG:
     features = make_layers([v if v == "M" else _scaled(v, width) for v in cfgs["E"]])  # "E" = VGG19
     with torch.device("meta"):  # VGG's 512*7*7 -> 4096 classifier is replaced below: don't allocate it
         model = VGG(features, num_classes=num_classes, init_weights=True)  # still initialises `features`
+    _keep_stem_pool(model, "vgg19", stem_pool)
     # torchvision's AdaptiveAvgPool2d(7) leaves a 224 px input's 7x7 map as it is: no pooling. The
     # baseline here pools globally, so that removing the pooling is a real intervention.
     model.avgpool = _pool(head, 1)
@@ -220,13 +237,14 @@ def _vgg19(num_classes: int, width: float, head: str, in_size: int) -> VGG:
 
 # --- AlexNet ---
 
-def _alexnet(num_classes: int, width: float, head: str, in_size: int) -> AlexNet:
+def _alexnet(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool) -> AlexNet:
     with torch.device("meta"):  # every weight is rebuilt below at `width`
         model = AlexNet(num_classes=num_classes)
     for i, m in enumerate(model.features):
         if isinstance(m, nn.Conv2d):
             in_channels = 3 if m.in_channels == 3 else _scaled(m.in_channels, width)
             model.features[i] = _resized_conv(m, in_channels, _scaled(m.out_channels, width))
+    _keep_stem_pool(model, "alexnet", stem_pool)
     # AlexNet has no global pooling: "gap" keeps torchvision's AdaptiveAvgPool2d(6) (a no-op at 224 px).
     model.avgpool = _pool(head, 6)
     hidden = _scaled(4096, width)
@@ -241,7 +259,7 @@ ARCHS = tuple(_BUILDERS)
 
 
 def torchvision_net(arch: str, num_classes: int = 1000, *, width: float = 1.0, head: str = "gap",
-                    in_size: int = 224) -> nn.Module:
+                    in_size: int = 224, stem_pool: bool = True) -> nn.Module:
     """torchvision's `arch` ("googlenet", "resnet50", "vgg19", "alexnet"), randomly initialised as
     torchvision does, with torchvision's module paths. Input NCHW (N, 3, in_size, in_size), output
     (N, num_classes) logits.
@@ -257,10 +275,12 @@ def torchvision_net(arch: str, num_classes: int = 1000, *, width: float = 1.0, h
         then exactly torchvision's vgg19).
     in_size: input side in pixels; sets C*H*W for "flatten" (by a dry forward) and checks the net accepts
         it (VGG19 and GoogLeNet need >= 32, AlexNet >= 63).
+    stem_pool: False replaces the first max pool (STEM_POOLS) with an identity: the last map doubles its
+        side (GoogLeNet and ResNet50 at 56 px: 4x4 instead of 2x2; VGG19: 3x3 instead of 1x1) at ~4x the cost.
     GoogLeNet is built without aux logits, init_weights=True, transform_input=False.
     """
     check_choice("architecture", arch, ARCHS)
     check_choice("head", head, HEADS)
     if not width > 0:
         raise ValueError(f"width must be > 0, got {width}")
-    return _BUILDERS[arch](num_classes, width, head, in_size)
+    return _BUILDERS[arch](num_classes, width, head, in_size, stem_pool)

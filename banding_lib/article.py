@@ -51,3 +51,29 @@ def verdict(row: float, col: float) -> str:
     else:
         label = "weakly banded" if row > col else "weakly vertical"
     return f"{label}, {ratio}"
+
+
+# The book's targets for "reproduced" (row, col shares of the NMF pictures of one layer, mean over seeds).
+STRONG = (0.85, 0.12)  # the baseline's 5b: row >= 0.85 and col <= 0.12 (the article's pictures: 0.96 / 0.03)
+
+
+def grade(claim: str, row: float, col: float, ref: tuple[float, float] | None = None) -> str:
+    """'reproduced', 'partly' or 'not' for one claim of the article about a layer scored (row, col):
+    "banded": row >= 0.85 and col <= 0.12 reproduces, the verdict "banded" (row >= 0.75, row/col >= 3.5) is partly;
+    "vertical": the mirror image; "still banded": verdict "banded" reproduces, "weakly banded" partly;
+    "not banded": row/col <= 2 and below the ratio of `ref` (the baseline's (row, col)) reproduces, a ratio
+    below ref's partly; "less banded": row/col below ref's (the banded layer the claim compares with)."""
+    ratio = row / col if col > 0 else float("inf")
+    label = verdict(row, col).split(",")[0]
+    if claim == "banded":
+        return "reproduced" if row >= STRONG[0] and col <= STRONG[1] else "partly" if label == "banded" else "not"
+    if claim == "vertical":
+        return grade("banded", col, row)
+    if claim == "still banded":
+        return "reproduced" if label == "banded" else "partly" if label == "weakly banded" else "not"
+    ref_ratio = ref[0] / ref[1] if ref else float("inf")
+    if claim == "not banded":
+        return "reproduced" if ratio <= 2 and ratio < ref_ratio else "partly" if ratio < ref_ratio else "not"
+    if claim == "less banded":
+        return "reproduced" if ratio < ref_ratio else "not"
+    raise ValueError(f"unknown claim {claim!r}; use banded, vertical, still banded, not banded or less banded")

@@ -170,6 +170,17 @@ def decode_split(folder, size: int, cache: bool = True, progress: bool = True):
     return images, labels, classes
 
 
+def stratified_subset(labels: torch.Tensor, n: int) -> torch.Tensor:
+    """Indices of a fixed class-stratified subset of about n items: classes take turns (each class's items
+    in their original order), so any prefix holds every class alike. Deterministic, no randomness."""
+    rank = torch.empty(len(labels), dtype=torch.int64)  # rank of each item within its class
+    for c in torch.unique(labels):
+        idx = torch.nonzero(labels == c).flatten()
+        rank[idx] = torch.arange(len(idx))
+    order = torch.argsort(rank * len(labels) + torch.arange(len(labels)))  # round-robin over classes
+    return order[:min(n, len(labels))].sort().values
+
+
 def synthetic_images(n: int, size: int = 32, num_classes: int = 10, seed: int = 0):
     """Procedural scenes for tests and the smoke profile: (uint8 (n, 3, size, size), labels (n,)).
     Bright sky above a darker ground (a horizon near the middle, so y matters as in photos) with one

@@ -20,6 +20,8 @@ GROUPS = (
     ("block4", 5, (256,) * 5),
     ("block5", 5, (512, 512)),
 )
+KERNELS = tuple(kernel for _, kernel, _ in GROUPS)  # (7, 5, 5, 5, 5, 5): the article's kernel size per group
+BLOCKS = tuple(group for group, _, _ in GROUPS)
 LAST_LAYERS = ("block4.e", "block5.a", "block5.b")
 HEADS = ("gap", "flatten", "x", "xy", "masks", "mask_full", "attention", "groups", "maxpool_fc")
 
@@ -79,13 +81,17 @@ class GapHead(Head):
         return x.mean(dim=(2, 3))  # (B, C)
 
 
+# Heads that keep positions feed the FC n times GAP's inputs (n positions or rows). Their features are
+# divided by sqrt(n), so the FC's output moves as fast per SGD step as GAP's does at the same LR: unscaled,
+# the cpu profile's flatten run took an n = 49 times larger effective step and stalled near chance. The
+# function class is unchanged (the FC can absorb any scale).
 class FlattenHead(Head):
     def __init__(self, c, s, classes):
         super().__init__()
         self.fc = nn.Linear(c * s * s, classes)  # sees every position: S*S times GAP's parameters
 
     def features(self, x):
-        return x.flatten(1)  # (B, C*S*S)
+        return x.flatten(1) / x.shape[2]  # (B, C*S*S), divided by sqrt(S*S)
 
 
 class XPoolHead(Head):
@@ -98,7 +104,8 @@ class XPoolHead(Head):
         parts = [x.mean(dim=3)]  # (B, C, S): one value per row y
         if self.also_y:
             parts.append(x.mean(dim=2))  # (B, C, S): one value per column x
-        return torch.cat(parts, dim=2).flatten(1)  # (B, C*S) or (B, 2*C*S)
+        pooled = torch.cat(parts, dim=2)  # (B, C, S) or (B, C, 2*S)
+        return pooled.flatten(1) / math.sqrt(pooled.shape[2])  # (B, C*S) or (B, 2*C*S), see FlattenHead
 
 
 class MasksHead(Head):
@@ -180,7 +187,7 @@ def make_head(head, c, s, classes, *, n_masks, groups, hidden):
 
 
 def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="gap", coordconv=False,
-                   n_masks=3, groups=16, hidden=4096, init_scale=1.0):
+                   n_masks=3, groups=16, hidden=4096, init_scale=1.0, kernels=KERNELS, blocks=BLOCKS):
     """The article's simplified network: (B, 3, in_size, in_size) -> (B, num_classes) logits.
 
     NCHW; y is the H axis (dim 2), x the W axis (dim 3). Children, in order: block0, pool1, block1,
@@ -191,6 +198,10 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
     default init. `head` picks the intervention after 5b (see HEADS); its classifier is head.fc.
     `coordconv` adds x, y coordinate channels to the inputs of 5a and 5b. `hidden` (scaled by width,
     at least 16) is the maxpool_fc hidden size; `groups` and `n_masks` configure those heads.
+    The layer table: `kernels` gives the kernel size of each of the six groups (default KERNELS, the
+    article's 7, 5, 5, 5, 5, 5); `blocks` names the groups kept (default all; block0 and block5 are always
+    needed), e.g. ("block0", "block1", "block2", "block5") is the article's net without blocks 3-4. A pool
+    precedes every kept group but the first, so dropping groups also drops their pools.
     """
     if not (isinstance(width, (int, float)) and math.isfinite(width) and width > 0):
         raise ValueError(f"width must be a positive finite number, got {width!r}")
@@ -205,9 +216,19 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
     if n_masks < 1 or groups < 1 or hidden < 1:
         raise ValueError(f"n_masks, groups and hidden must be >= 1, got {n_masks}, {groups}, {hidden}")
 
+    kernels, blocks = tuple(kernels), tuple(blocks)
+    if len(kernels) != len(GROUPS) or not all(isinstance(k, int) and k >= 1 and k % 2 for k in kernels):
+        raise ValueError(f"kernels must be {len(GROUPS)} odd positive ints, one per group {BLOCKS}, got {list(kernels)}")
+    unknown = [b for b in blocks if b not in BLOCKS]
+    if unknown or "block0" not in blocks or "block5" not in blocks or len(set(blocks)) != len(blocks):
+        raise ValueError(f"blocks must name distinct groups of {BLOCKS}, including block0 and block5, got {list(blocks)}")
+    if pools > len(blocks) - 1:
+        raise ValueError(f"pools={pools} but only {len(blocks) - 1} pools sit between the {len(blocks)} kept blocks")
+
     layers = OrderedDict()
     in_ch, size = 3, in_size
-    for i, (group, kernel, widths) in enumerate(GROUPS):
+    kept = [(group, kernel, widths) for (group, _, widths), kernel in zip(GROUPS, kernels) if group in blocks]
+    for i, (group, kernel, widths) in enumerate(kept):
         if 1 <= i <= pools:
             layers[f"pool{i}"] = L2Pool()
             size = math.ceil(size / 2)
@@ -227,7 +248,8 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
                 m.conv.weight.mul_(init_scale)  # with batch norm after it, this only raises the effective LR
     model.in_size, model.final_size, model.init_scale = in_size, size, init_scale
     model.config = dict(num_classes=num_classes, width=width, in_size=in_size, pools=pools, head=head,
-                        coordconv=coordconv, n_masks=n_masks, groups=groups, hidden=hidden, init_scale=init_scale)
+                        coordconv=coordconv, n_masks=n_masks, groups=groups, hidden=hidden, init_scale=init_scale,
+                        kernels=list(kernels), blocks=list(blocks))
     return model
 
 
@@ -286,7 +308,7 @@ PRESETS = {
     "vflip": _preset("follow-up: random vertical flips; never run", data={"vflip": True}, head="gap"),
 }
 FOLLOW_UPS = ("xy_pool", "random_rotation", "vflip")
-SCALE_KEYS = ("width", "in_size", "pools", "init_scale", "hidden", "groups")
+SCALE_KEYS = ("width", "in_size", "pools", "init_scale", "hidden", "groups", "kernels", "blocks")
 
 
 def build(preset_name, num_classes, **scale):

@@ -204,7 +204,8 @@ def layer_grid(w, title=None, columns=16, pixel=6, gap=1) -> alt.Chart:
 def scores_frame(runs, layers, kinds=("W", "dW", "NMF"), article=True) -> pd.DataFrame:
     """One row per (run, layer, kind): run, preset, layer, kind, row, col, row_lo, row_hi, col_lo, col_hi,
     null. "W" and "dW" come from run.metrics["final"]["banding"] (raw weight, weight minus init); "NMF"
-    scores the reduced pictures of run.weights[layer] (see `reduction`); "article" adds the
+    scores the reduced pictures of run.weights[layer] (see `reduction`); `folder` names the run's results
+    folder (unique where labels repeat); "article" adds the
     article's published number where article.ARTICLE_SHARES has one (no interval). Layers a run lacks are skipped."""
     rows = []
     for run, label in zip(runs, run_labels(runs)):
@@ -212,7 +213,7 @@ def scores_frame(runs, layers, kinds=("W", "dW", "NMF"), article=True) -> pd.Dat
         for layer in layers:
             if layer not in run.weights:
                 continue
-            base = {"run": label, "preset": run.name, "layer": layer}
+            base = {"run": label, "preset": run.name, "layer": layer, "folder": run.path.name}
             null = None
             for kind in kinds:
                 if kind == "NMF":
@@ -232,7 +233,7 @@ def scores_frame(runs, layers, kinds=("W", "dW", "NMF"), article=True) -> pd.Dat
                 rows.append({**base, "kind": "article", "row": r, "col": c, "row_lo": r, "row_hi": r,
                              "col_lo": c, "col_hi": c, "null": null})
     return pd.DataFrame(rows, columns=["run", "preset", "layer", "kind", "row", "col", "row_lo", "row_hi",
-                                       "col_lo", "col_hi", "null"])
+                                       "col_lo", "col_hi", "null", "folder"])
 
 
 def score_table(rows) -> pd.DataFrame:
@@ -697,3 +698,27 @@ def use_offline_renderer(prefix: str = "_static/", svg: bool = False) -> None:
     alt.renderers.register(RENDERER, _offline_renderer)
     alt.renderers.enable(RENDERER, prefix=prefix, svg=svg)
     alt.data_transformers.disable_max_rows()
+
+
+# ------------------------------------------------------------------------------------------ scale study
+def study_chart(frame, layer="block5.b", title=None) -> alt.LayerChart:
+    """banding_lib.study.frame rows of `layer`: row share (filled) and column share (open) with their 95 %
+    intervals against CPU-minutes (log scale), one colour per axis of the study, the noise level dashed."""
+    f = frame[frame.layer == layer].copy()
+    f["gpu_s_est"] = f["gpu_min_est"] * 60
+    long = pd.concat([f.assign(measure="row share", value=f.row, lo=f.row_lo, hi=f.row_hi),
+                      f.assign(measure="column share", value=f.col, lo=f.col_lo, hi=f.col_hi)])
+    base = alt.Chart(long).encode(
+        x=alt.X("cpu_min:Q", scale=alt.Scale(type="log"), title="training, minutes of one CPU thread (log)"),
+        color=alt.Color("axis:N", title="varied", legend=alt.Legend(orient="right")))
+    tips = ["label:N", "seed:Q", "measure:N", alt.Tooltip("value:Q", format=".2f"), alt.Tooltip("lo:Q", format=".2f"),
+            alt.Tooltip("hi:Q", format=".2f"), alt.Tooltip("val_top1:Q", format=".2f", title="val. accuracy"),
+            alt.Tooltip("cpu_min:Q", format=".1f"), alt.Tooltip("gpu_s_est:Q", format=".2f", title="GPU s (est.)")]
+    y = alt.Y("value:Q", scale=alt.Scale(domain=[0, 1]), title=f"share of variance, {short_layer(layer)} NMF pictures")
+    bars = base.mark_rule().encode(y=alt.Y("lo:Q", title=None), y2="hi:Q")
+    dots = base.mark_point(size=60, filled=True).encode(
+        y=y, tooltip=tips,
+        shape=alt.Shape("measure:N", title=None, sort=["row share", "column share"]),
+        fill=alt.condition("datum.measure == 'row share'", "axis:N", alt.value("white")))
+    noise = alt.Chart(f).mark_rule(strokeDash=[4, 3], color="gray").encode(y="mean(null):Q")
+    return (bars + dots + noise).properties(width=520, height=300, title=title or "")

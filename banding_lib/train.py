@@ -47,7 +47,7 @@ class Profile:
     label_smoothing: float = 0.0
     log_every: int = 50  # steps between records of loss, banding and subset accuracy
     checkpoint_every: int = 100  # steps between atomic checkpoints
-    val_subset: int = 500  # val images for the accuracy in intermediate records (all at the end)
+    val_subset: int = 500  # val images (class-stratified, fixed) for the accuracy in intermediate records (all at the end)
     stream: bool = False  # True: DataLoader from disk (ImageNet); False: decode once, augment from memory
     workers: int = 0  # DataLoader workers when streaming
     threads: int = 0  # CPU threads per process; 0 = torch's default
@@ -208,7 +208,8 @@ def build_model(config: dict, num_classes: int):
     """(model, tracked layer names) for a resolved config."""
     if config["arch"] == "simplified":
         model = models.simplified_net(num_classes, **config["model"])
-        return model, list(models.LAST_LAYERS) + ["block0.a"]
+        names = models.conv_layer_names(model)
+        return model, [n for n in models.LAST_LAYERS if n in names] + ["block0.a"]
     from .architectures import ARTICLE_LAYERS, TYPICAL_LAYERS, torchvision_net
 
     arch = config["arch"]
@@ -343,6 +344,8 @@ def _train_locked(config, folder, device, rank, world, progress, stop_after):
     cfg, seed = config["train"], config["seed"]
     results.save_json(config, folder / "config.json") if rank == 0 else None
     xt, yt, xv, yv, num_classes = _load_data(config, cfg)
+    sub = data.stratified_subset(yv, cfg["val_subset"])  # the same images at every record: every class alike
+    xs, ys = xv[sub], yv[sub]
     torch.manual_seed(seed)
     model, tracked = build_model(config, num_classes)
     init = {name: layer_weight(model, name).clone() for name in tracked}
@@ -412,7 +415,7 @@ def _train_locked(config, folder, device, rank, world, progress, stop_after):
             if rank == 0 and (step % cfg["log_every"] == 0 or step == len(plan)):
                 history.append({"step": step, "epoch": epoch, "loss": sum(running) / len(running),
                                 "lr": opt.param_groups[0]["lr"], "images": images_seen,
-                                "val_top1_subset": evaluate(model, xv, yv, config, device, limit=cfg["val_subset"]),
+                                "val_top1_subset": evaluate(model, xs, ys, config, device),
                                 "banding": banding(model, tracked, init)})
                 running = []
                 bar.set_postfix(loss=f"{history[-1]['loss']:.2f}", acc=f"{history[-1]['val_top1_subset']:.2f}")
@@ -449,11 +452,20 @@ def _train_locked(config, folder, device, rank, world, progress, stop_after):
     return folder
 
 
-def train_many(configs: list[dict], root=None, jobs: int = 2, overrides: dict | None = None) -> int:
-    """Train several runs, `jobs` at a time, each in its own process (one thread each on a CPU);
-    runs whose results exist are skipped. `overrides`: those the configs were resolved with (see resolve),
-    passed on to each process. Returns 0 when all succeeded."""
+def _train_worker(config: dict, root) -> tuple[str, float]:
+    """One run in a worker process (see train_many): (results folder, seconds)."""
+    t0 = time.perf_counter()
+    folder = train(config, root, progress=False)
+    return str(folder), time.perf_counter() - t0
+
+
+def train_many(configs: list[dict], root=None, jobs: int = 2) -> int:
+    """Train several resolved configs, `jobs` at a time, each in a fresh worker process that receives the
+    config itself (one thread each on a CPU, per the profile); runs whose results exist are skipped.
+    Returns 0 when all succeeded, 1 when any failed (each failure is printed with its traceback)."""
     import concurrent.futures as cf
+    import multiprocessing
+    import traceback
 
     todo = [c for c in configs if not results.is_finished(results.run_dir(c, root))]
     if not todo:
@@ -461,28 +473,20 @@ def train_many(configs: list[dict], root=None, jobs: int = 2, overrides: dict | 
     for c in {json.dumps(c["data"] | c["paths"] | {"size": c["train"]["image_size"]}, sort_keys=True): c for c in todo}.values():
         if c["data"]["dataset"] != "synthetic":  # decode each photo set once, before the workers start
             _load_data(c, c["train"])
-
-    def one(config):
-        cmd = [sys.executable, "-m", "banding_lib", "train", config["preset"], "--profile", config["profile"],
-               "--seed", str(config["seed"]), "--quiet", "--data", config["paths"]["data_root"]]
-        if root is not None:
-            cmd += ["--results", str(root)]
-        for key, value in (overrides or {}).items():
-            cmd += ["--set", f"{key}={json.dumps(value)}"]
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        if proc.returncode == 0 and not results.is_finished(results.run_dir(config, root)):
-            proc = subprocess.CompletedProcess(cmd, 1, "", f"{shlex.join(cmd)} trained another config than asked "
-                                               f"(no results in {results.run_dir(config, root)})")
-        print(f"{config['preset']} s{config['seed']}: {'done' if proc.returncode == 0 else 'FAILED'} "
-              f"in {time.perf_counter() - t0:.0f} s", flush=True)
-        if proc.returncode:
-            print(proc.stderr[-3000:], file=sys.stderr)
-        return proc.returncode
-
-    with cf.ThreadPoolExecutor(jobs) as pool:
-        codes = list(pool.map(one, todo))
-    return max(codes)
+    code = 0
+    with cf.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1) as pool:
+        futures = {pool.submit(_train_worker, c, root): c for c in todo}
+        for future in cf.as_completed(futures):
+            c = futures[future]
+            name = f"{c['preset']} s{c['seed']} ({results.run_dir(c, root).name})"
+            try:
+                _, seconds = future.result()
+                print(f"{name}: done in {seconds:.0f} s", flush=True)
+            except Exception as err:  # noqa: BLE001 - report every failed run, then fail as a whole
+                code = 1
+                print(f"{name}: FAILED", flush=True)
+                print("".join(traceback.format_exception(err))[-3000:], file=sys.stderr)
+    return code
 
 
 def ensure(presets, profile: str = "cpu", seeds=(0,), root=None, data_root=None, jobs: int = 2, **overrides) -> dict:
@@ -490,7 +494,7 @@ def ensure(presets, profile: str = "cpu", seeds=(0,), root=None, data_root=None,
     configs = {(p, s): resolve(p, profile, s, data_root=data_root, **overrides) for p in presets for s in seeds}
     missing = [c for c in configs.values() if not results.is_finished(results.run_dir(c, root))]
     if missing:
-        code = train_many(missing, root, jobs=jobs, overrides=overrides)
+        code = train_many(missing, root, jobs=jobs)
         if code:
             raise RuntimeError(f"training failed for some of {[c['preset'] for c in missing]}; see the log above")
     return {key: results.load_run(results.run_dir(c, root)) for key, c in configs.items()}

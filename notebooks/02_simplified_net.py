@@ -28,7 +28,7 @@ jobs = 2  # runs trained in parallel when the cache lacks them
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, metrics, models, plots, reduce, train
+from banding_lib import article, metrics, models, plots, reduce, tables, train
 
 train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
 plots.use_offline_renderer()
@@ -84,10 +84,16 @@ display(plots.score_table(frame))
 plots.score_chart(frame, title="Baseline banding per seed")
 
 # %%
+rows = tables.score_rows(frame, baseline, "02_simplified_net")
+tables.record(rows)
 nmf = frame[(frame.kind == "NMF") & (frame.layer == "block5.b")]
 row, col = nmf.row.mean(), nmf.col.mean()
 art_row, art_col = article.ARTICLE_SHARES["baseline", "block5.b"]
 null = nmf.null.iloc[0]
+display(Markdown(
+    f"**Figure 5: {article.grade('banded', row, col)}.** Baseline 5b, NMF pictures: "
+    f"{tables.describe_scores(tables.seed_mean(rows, 'baseline', 'block5.b'))}; the article's pictures "
+    f"{art_row:.2f} / {art_col:.2f}; target for *reproduced*: row ≥ {article.STRONG[0]} and col ≤ {article.STRONG[1]}."))
 display(Markdown(
     f"**Finding.** Over {len(nmf)} seeds the baseline's 5b pictures score row share {row:.2f} and column share "
     f"{col:.2f} (i.i.d. noise: {null:.2f} each; seeds range {nmf.row.min():.2f}–{nmf.row.max():.2f} on rows). "

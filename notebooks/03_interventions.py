@@ -28,7 +28,7 @@ jobs = 2
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, models, plots, train, widgets
+from banding_lib import article, models, plots, tables, train, widgets
 
 train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
 plots.use_offline_renderer()
@@ -37,16 +37,25 @@ persisting = ["x_pool", "masks3", "masks5", "masks16", "mask_full", "attention",
 runs = train.ensure(main, profile, seeds, results_root, data_root, jobs)
 runs |= train.ensure(persisting, profile, [seeds[0]], results_root, data_root, jobs)
 first = {p: runs[p, seeds[0]] for p in main + persisting}
+all_runs = list(runs.values())
+frame = plots.scores_frame(all_runs, ["block5.a", "block5.b"], kinds=("W", "dW", "NMF"))
+rows = tables.score_rows(frame, all_runs, "03_interventions")
+tables.record(rows)
 
 
-def finding(preset, layer="block5.b"):
-    """One sentence from the NMF-picture scores of every seed of `preset`, beside the article's."""
-    f = plots.scores_frame([r for (p, s), r in runs.items() if p == preset], [layer], kinds=("NMF",), article=False)
-    row, col = f.row.mean(), f.col.mean()
+def nmf(preset, layer="block5.b"):
+    s = tables.seed_mean(rows, preset, layer)
+    return s["row"], s["col"]
+
+
+def finding(preset, layer="block5.b", claim=None, ref=None, figure=None):
+    """One line from the NMF-picture scores of every seed of `preset`, beside the article's; with `claim`
+    (see article.grade), led by the grade: reproduced / partly / not."""
+    s = tables.seed_mean(rows, preset, layer)
     art = article.ARTICLE_SHARES.get((preset, layer))
     said = f"article {art[0]:.2f} / {art[1]:.2f}" if art else f"article: {article.ARTICLE_FINDINGS[preset]}"
-    return (f"`{preset}` {layer}: row {row:.2f}, column {col:.2f} over {len(f)} seed(s) — "
-            f"*{article.verdict(row, col)}* ({said})")
+    head = f"**{figure + ': ' if figure else ''}{article.grade(claim, s['row'], s['col'], ref)}.** " if claim else ""
+    return (f"{head}`{preset}` {layer}: {tables.describe_scores(s)} — *{article.verdict(s['row'], s['col'])}* ({said})")
 
 
 # %% [markdown]
@@ -54,14 +63,15 @@ def finding(preset, layer="block5.b"):
 
 # %%
 display(plots.layer_grid(first["rotated"].weights["block5.b"], title="Rotated 90°, 5b"))
-display(Markdown(finding("baseline") + "  \n" + finding("rotated")))
+display(Markdown(finding("rotated", claim="vertical", figure="Figure 6") + "  \n" + finding("baseline")))
 
 # %% [markdown]
 # ## Figure 7: no global average pooling (flatten + FC)
 
 # %%
 display(plots.layer_grid(first["flatten"].weights["block5.b"], title="No GAP (flatten), 5b"))
-display(Markdown(finding("flatten") + "  \n" + finding("flatten", "block5.a")))
+display(Markdown(finding("flatten", claim="not banded", ref=nmf("baseline"), figure="Figure 7") + "  \n"
+                 + finding("flatten", "block5.a", claim="still banded") + "  \n" + finding("baseline")))
 
 # %% [markdown]
 # ## Figure 8: average pooling along x only
@@ -71,7 +81,9 @@ display(Markdown(finding("flatten") + "  \n" + finding("flatten", "block5.a")))
 # %%
 display(plots.layer_grid(first["x_pool"].weights["block5.a"], title="x-pooling, 5a"))
 display(plots.layer_grid(first["x_pool"].weights["block5.b"], title="x-pooling, 5b"))
-display(Markdown(finding("x_pool", "block5.a") + "  \n" + finding("x_pool", "block5.b")))
+display(Markdown(finding("x_pool", "block5.a", claim="still banded", figure="Figure 8, 5a banded") + "  \n"
+                 + finding("x_pool", "block5.b", claim="less banded", ref=nmf("x_pool", "block5.a"),
+                           figure="Figure 8, 5b less banded than 5a")))
 
 # %% [markdown]
 # ## Every intervention, scored
@@ -81,8 +93,6 @@ display(Markdown(finding("x_pool", "block5.a") + "  \n" + finding("x_pool", "blo
 # flatten.
 
 # %%
-all_runs = list(runs.values())
-frame = plots.scores_frame(all_runs, ["block5.a", "block5.b"], kinds=("W", "dW", "NMF"))
 display(plots.score_table(frame))
 plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Banding of 5a and 5b, NMF pictures")
 
@@ -92,7 +102,7 @@ plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Banding of 
 # The article found 5b still banded in each of these. Our verdicts, from the numbers above:
 
 # %%
-display(Markdown("\n".join(f"- {finding(p)}" for p in persisting)))
+display(Markdown("\n".join(f"- {finding(p, claim='still banded')}" for p in persisting)))
 for p in persisting:
     display(plots.layer_grid(first[p].weights["block5.b"], title=f"{p}, 5b — {models.PRESETS[p]['about']}", columns=24, pixel=4))
 

@@ -28,7 +28,7 @@ jobs = 2
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import architectures, article, plots, train
+from banding_lib import architectures, article, plots, tables, train
 
 train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
 plots.use_offline_renderer()
@@ -42,7 +42,11 @@ display(Markdown(
     f"{'steps' if config['train']['steps'] else 'epochs'} of batch {config['train']['batch_size']} on "
     f"`{config['data']['dataset']}`. The last maps are therefore "
     + ", ".join(f"{a} {c}x{h}x{w}" for a, (c, h, w) in shapes.items())
-    + " (the article: 7x7). Structures are torchvision's; torchvision's InceptionV1 uses a 3x3 conv where the "
+    + " (the article: 7x7)"
+    + (". To keep a real last map at this input size the stem's first max pool is replaced by an identity "
+       "(`stem_pool=False`: " + ", ".join(f"{a} `{architectures.STEM_POOLS[a]}`" for a in shapes)
+       + "), which halves the total stride" if not config["model"].get("stem_pool", True) else "")
+    + ". Structures are torchvision's; torchvision's InceptionV1 uses a 3x3 conv where the "
     "original mixed5b branch has 5x5. Peak LR: "
     + ", ".join(f"{a} {runs[f'{a}_baseline', seeds[0]].config['train']['lr']:g}" for a in shapes)
     + " (plain VGG19, without batch norm, learns nothing at the others' LR: `architectures.LR_SCALE`)."
@@ -65,12 +69,20 @@ for arch, layer, fig in (("googlenet", "inception5b.branch3.1", 9), ("resnet50",
 # %%
 layers = ["inception5b.branch3.1", "layer4.2.conv2", "features.32", "features.34"]
 frame = plots.scores_frame(list(runs.values()), layers)
+rows = tables.score_rows(frame, list(runs.values()), "04_popular_architectures")
+tables.record(rows)
 display(plots.score_table(frame))
 plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Retrained architectures: NMF pictures vs the article")
 
 # %%
-lines = []
+lines, grades = [], []
 for arch, layer in (("googlenet", "inception5b.branch3.1"), ("resnet50", "layer4.2.conv2"), ("vgg19", "features.34")):
+    b, r = (tables.seed_mean(rows, f"{arch}_{v}", layer) for v in ("baseline", "rotated"))
+    ok = b["row"] >= 0.6 and r["col"] > r["row"]
+    part = b["row"] > b["col"] and r["col"] > r["row"]
+    grades.append(f"- **{arch}: {'reproduced' if ok else 'partly' if part else 'not'}** — baseline {tables.describe_scores(b)}, "
+                  f"rotated {tables.describe_scores(r)} (target: baseline row ≥ 0.6 and the rotated run's column share "
+                  "above its row share)")
     for variant in ("baseline", "rotated", "flatten"):
         f = frame[(frame.preset == f"{arch}_{variant}") & (frame.layer == layer) & (frame.kind == "NMF")]
         r, c = f.row.mean(), f.col.mean()
@@ -81,6 +93,7 @@ for arch, layer in (("googlenet", "inception5b.branch3.1"), ("resnet50", "layer4
                   "nothing about banding**" if acc < 1.5 * chance else f" (val. accuracy {acc:.2f})")
         lines.append(f"- {arch} {variant}: {r:.2f} / {c:.2f}, *{article.verdict(r, c)}* (article {a[0]:.2f} / {a[1]:.2f}, "
                      f"*{article.verdict(*a)}*){failed}")
+display(Markdown("**Figures 9–11, baseline banded and rotated vertical:**\n\n" + "\n".join(grades)))
 display(Markdown("**Findings** (row / column share of the NMF pictures):\n\n" + "\n".join(lines)))
 vgg = frame[(frame.preset == "vgg19_flatten") & (frame.layer == "features.34") & (frame.kind == "NMF")]
 vgg_acc = runs["vgg19_flatten", seeds[0]].metrics["final"]["val_top1"]

@@ -24,12 +24,11 @@ data_root = None  # None: $BANDING_DATA, else ./data
 results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0, 1, 2]  # seeds of baseline, rotated and flatten; the follow-ups use seed 0
 jobs = 2
-long_steps = None  # steps of the longer baseline/rotated runs; None: 2000 on cpu, 40 on smoke, none on gpu
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, models, plots, train
+from banding_lib import article, models, plots, tables, train
 
 train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
 plots.use_offline_renderer()
@@ -79,6 +78,7 @@ display(Markdown("  \n".join(line(p) for p in ("baseline", "random_rotation", "v
 
 # %%
 frame = plots.scores_frame(list(runs.values()), ["block5.a", "block5.b"])
+tables.record(tables.score_rows(frame, list(runs.values()), "05_follow_ups"))
 display(plots.score_table(frame))
 plots.score_chart(frame[frame.layer == "block5.b"], title="5b, every run: row and column share")
 
@@ -102,26 +102,5 @@ display(Markdown(
     f"{end['col']:.2f}); half of that rise was reached by step {half}."))
 
 # %% [markdown]
-# ## Longer training
-#
-# The runs above stop after the profile's step budget, long before convergence. Does banding keep growing
-# with training? The same baseline and rotated runs, trained longer (one seed):
-
-# %%
-long_steps = {"smoke": 40, "cpu": 2000}.get(profile) if long_steps is None else long_steps
-if long_steps:
-    long = train.ensure(["baseline", "rotated"], profile, [seeds[0]], results_root, data_root, jobs, steps=long_steps)
-    short = [runs["baseline", seeds[0]], runs["rotated", seeds[0]]]
-    display(plots.training_curves([long["baseline", seeds[0]], long["rotated", seeds[0]]], layer="block5.b", kind="W"))
-    display(plots.layer_grid(long["baseline", seeds[0]].weights["block5.b"], title=f"Baseline, 5b, {long_steps} steps"))
-    lines = []
-    for name in ("baseline", "rotated"):
-        for run in (runs[name, seeds[0]], long[name, seeds[0]]):
-            f = plots.scores_frame([run], ["block5.b"], kinds=("NMF", "dW"), article=False)
-            nmf, dw = f[f.kind == "NMF"].iloc[0], f[f.kind == "dW"].iloc[0]
-            lines.append(f"- `{name}`, {run.metrics['steps']} steps (val. accuracy {run.metrics['final']['val_top1']:.2f}): "
-                         f"NMF pictures {nmf.row:.2f} / {nmf.col:.2f}, W − W_init {dw.row:.2f} / {dw.col:.2f} — "
-                         f"*{article.verdict(nmf.row, nmf.col)}*")
-    display(Markdown("Row / column share of 5b:\n\n" + "\n".join(lines)))
-else:
-    print("longer runs skipped on this profile")
+# How banding depends on the number of training steps (and on width, depth, kernel size, input size and
+# augmentation) is measured on the appendix page [How much training does banding need?](06_scale).

@@ -5,6 +5,7 @@ import torch
 import torchvision
 from torch import nn
 
+from banding_lib import architectures
 from banding_lib.architectures import (ARCH_PRESETS, ARCHS, ARTICLE_LAYERS, TYPICAL_LAYERS, last_map_shape,
                                        torchvision_net)
 from banding_lib.layers import get_layer, layer_weight
@@ -144,3 +145,12 @@ def test_unknown_names_list_the_valid_ones(bad, message):
 def test_too_small_input_is_a_clear_error():
     with pytest.raises(ValueError, match="cannot take 16x16"):
         torchvision_net("alexnet", width=1 / 16, head="flatten", in_size=16)
+
+
+@pytest.mark.parametrize("arch, side", [("googlenet", 4), ("resnet50", 4), ("vgg19", 3)])
+def test_stem_pool_false_doubles_the_last_map(arch, side):
+    base = architectures.last_map_shape(architectures.torchvision_net(arch, 10, width=0.0625, in_size=56), 56)
+    model = architectures.torchvision_net(arch, 10, width=0.0625, in_size=56, stem_pool=False)
+    assert architectures.last_map_shape(model, 56)[1:] == (side, side) and base[1] < side
+    model.get_submodule(architectures.ARTICLE_LAYERS[arch][-1])  # module paths unchanged
+    assert model(torch.randn(2, 3, 56, 56)).shape == (2, 10)

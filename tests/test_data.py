@@ -145,3 +145,11 @@ def test_batches_shard_one_permutation():
     seen = [b[1] for r in range(2) for b in data.batches(x, y, 3, shuffle=True, seed=1, rank=r, world=2)]
     assert sorted(torch.cat(seen).tolist()) == list(range(10))
     assert [len(b[1]) for b in data.batches(x, y, 4, shuffle=False, drop_last=True)] == [4, 4]
+
+
+def test_stratified_subset_takes_every_class_alike():
+    labels = torch.tensor([0] * 50 + [1] * 30 + [2] * 20)  # sorted by class, as ImageFolder lists them
+    idx = data.stratified_subset(labels, 30)
+    assert torch.bincount(labels[idx]).tolist() == [10, 10, 10]
+    assert torch.equal(idx, data.stratified_subset(labels, 30))  # fixed
+    assert len(data.stratified_subset(labels, 1000)) == 100

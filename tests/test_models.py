@@ -161,3 +161,40 @@ def test_unknown_names_list_the_valid_ones():
 def test_bad_arguments_raise(kwargs, message):
     with pytest.raises(ValueError, match=message):
         models.simplified_net(10, **{**TINY, **kwargs})
+
+
+def test_layer_table_keywords_drop_groups_and_set_kernels():
+    model = models.simplified_net(10, width=0.25, in_size=56, pools=3, blocks=("block0", "block1", "block2", "block5"),
+                                  kernels=(7, 3, 3, 3, 3, 3))
+    rows = {row["name"]: row for row in models.describe(model)}
+    assert [n for n in rows if n.startswith("block")] == ["block0.a", "block1.a", "block2.a", "block5.a", "block5.b"]
+    assert rows["block0.a"]["kernel"] == 7 and rows["block5.b"]["kernel"] == 3
+    assert model.final_size == rows["block5.b"]["size"] == 7  # 56 -> 28 -> 14 -> 7, one pool before each kept group
+    assert model.config["blocks"] == ["block0", "block1", "block2", "block5"]
+    assert model(torch.randn(2, 3, 56, 56)).shape == (2, 10)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(blocks=("block1", "block5")), "block0"),
+    (dict(blocks=("block0", "block9", "block5")), "blocks"),
+    (dict(kernels=(7, 5)), "kernels"),
+    (dict(kernels=(7, 4, 5, 5, 5, 5)), "odd"),
+    (dict(blocks=("block0", "block5"), pools=3), "pools=3"),
+])
+def test_bad_layer_table_is_a_clear_error(bad, message):
+    with pytest.raises(ValueError, match=message):
+        models.simplified_net(10, **{**TINY, **bad})
+
+
+@pytest.mark.parametrize("head", ["flatten", "x", "xy"])
+def test_position_keeping_heads_move_as_fast_as_gap(head):
+    """Their FC inputs are scaled so that an SGD step changes the logits about as much as GAP's does."""
+    x = torch.rand(64, 16, 7, 7) + 0.5  # post-ReLU-like, positive
+
+    def logit_step(kind):
+        torch.manual_seed(0)
+        h = models.make_head(kind, 16, 7, 10, n_masks=3, groups=4, hidden=32)
+        feats = h.features(x)
+        return (feats ** 2).sum(1).mean().item()  # d logit for a unit gradient step on the FC weights
+
+    assert 0.5 < logit_step(head) / logit_step("gap") < 2.5

@@ -1,0 +1,118 @@
+"""The scale study: how banding grows with training steps, width, depth, kernel size, input size and
+augmentation, each varied alone around one point, at CPU scale. New science: the article never showed
+how much training banding needs.
+
+POINTS is the table of runs: each is a preset trained on a profile with `--set` overrides. `configs`
+resolves them (trained with `python -m banding_lib train study --jobs 2`); `frame` reads the finished runs
+back as one row per (point, seed, layer) with NMF row / col shares, CIs, val. accuracy and time.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import torch
+
+from . import metrics, results
+
+SHORT = ("block0", "block1", "block2", "block5")  # the article's net without blocks 3-4: 0a, 1a, 2a, 5a, 5b
+K3 = (7, 3, 3, 3, 3, 3)  # 3x3 kernels after the 7x7 0a
+ARTICLE = ("block0", "block1", "block2", "block3", "block4", "block5")
+LAYERS = ("block5.a", "block5.b")
+
+
+def _point(axis, label, preset="baseline", seeds=(0,), **overrides):
+    return {"axis": axis, "label": label, "preset": preset, "seeds": tuple(seeds), "set": overrides}
+
+
+# Overrides are relative to the `cpu` profile. Listed in the order they are trained.
+POINTS = [
+    _point("depth", "short net (0a 1a 2a 5a 5b), 5x5, 600 steps", blocks=SHORT),
+    _point("kernel", "short net, 3x3", blocks=SHORT, kernels=K3),
+    _point("steps", "short net, 1200 steps", blocks=SHORT, steps=1200),
+    _point("steps", "short net 3x3, 1200 steps", blocks=SHORT, kernels=K3, steps=1200),
+    _point("width", "short net, width 0.375", blocks=SHORT, width=0.375),
+    _point("augmentation", "short net, crop area 0.08-1", blocks=SHORT, crop_scale=[0.08, 1.0]),
+    _point("augmentation", "short net, crop area 0.6-1", blocks=SHORT, crop_scale=[0.6, 1.0]),
+    _point("steps", "short net, 2400 steps", blocks=SHORT, steps=2400),
+    _point("depth", "article's 12 layers, 5x5, 600 steps", blocks=ARTICLE),
+    _point("weight decay", "short net, weight decay 5e-3", blocks=SHORT, weight_decay=5e-3),
+    _point("weight decay", "short net, weight decay 2e-2", blocks=SHORT, weight_decay=2e-2),
+    _point("init", "short net, conv init scale 1", blocks=SHORT, init_scale=1.0),
+    _point("lr", "short net, LR 0.1", blocks=SHORT, lr=0.1),
+    _point("width", "short net, width 0.125", blocks=SHORT, width=0.125),
+    _point("kernel", "article's 12 layers, 3x3", blocks=ARTICLE, kernels=K3),
+    _point("steps", "short net, 300 steps", blocks=SHORT, steps=300),
+    _point("input size", "short net, 80 px input (10x10 final map)", blocks=SHORT, in_size=80, image_size=88),
+    _point("input size", "short net, 40 px input (5x5 final map)", blocks=SHORT, in_size=40, image_size=48),
+    _point("steps", "short net 3x3, 2400 steps", blocks=SHORT, kernels=K3, steps=2400),
+]
+
+
+def configs(profile: str = "cpu", data_root=None) -> list[tuple[dict, dict]]:
+    """[(point, resolved config)] for every point and seed."""
+    from .train import resolve
+
+    return [(p, resolve(p["preset"], profile, s, data_root=data_root, **p["set"])) for p in POINTS for s in p["seeds"]]
+
+
+GPU_FLOPS = 100e12  # FLOP/s assumed for the GPU-minute estimate (an H100 sustains ~100-400 T in bf16)
+
+
+def train_flops(config: dict, num_classes: int = 10) -> float:
+    """FLOPs of one training image (forward + backward) of the run's model, counted by torch."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .train import build_model
+
+    model, _ = build_model(config, num_classes)
+    x = torch.zeros(2, 3, config["model"]["in_size"], config["model"]["in_size"])
+    with FlopCounterMode(display=False) as counter:
+        model(x).sum().backward()
+    return counter.get_total_flops() / 2
+
+
+def ensure(profile: str = "cpu", root=None, data_root=None, jobs: int = 2) -> pd.DataFrame:
+    """Train the points the results lack (`jobs` at a time), then return frame(...)."""
+    from .train import train_many
+
+    todo = [c for _, c in configs(profile, data_root) if not results.is_finished(results.run_dir(c, root))]
+    if todo and train_many(todo, root, jobs=jobs):
+        raise RuntimeError("some runs of the scale study failed; see the log above")
+    return frame(profile, root, data_root)
+
+
+def frame(profile: str = "cpu", root=None, data_root=None) -> pd.DataFrame:
+    """One row per finished (point, seed, layer): axis, label, preset, seed, layer, NMF row / col with 95 %
+    CIs, null, val_top1, steps, cpu_min (training minutes of one CPU thread, as run: two runs sharing two
+    cores), gpu_min_est (training FLOPs / GPU_FLOPS: an estimate, not a measurement), folder.
+    Points not trained yet are left out."""
+    from .plots import reduction
+
+    rows = []
+    for point, config in configs(profile, data_root):
+        folder = results.run_dir(config, root)
+        if not results.is_finished(folder):
+            continue
+        run = results.load_run(folder)
+        flops = train_flops(config, run.metrics["num_classes"]) * run.metrics["images"]
+        for layer in LAYERS:
+            s = metrics.score(reduction(run.weights[layer]).pictures, pictures=True)
+            rows.append({"axis": point["axis"], "label": point["label"], "preset": point["preset"],
+                         "seed": config["seed"], "layer": layer, **{k: getattr(s, k) for k in
+                         ("row", "col", "row_lo", "row_hi", "col_lo", "col_hi", "null")},
+                         "val_top1": run.metrics["final"]["val_top1"], "steps": run.metrics["steps"],
+                         "cpu_min": run.metrics["wall_s"] / 60, "gpu_min_est": flops / GPU_FLOPS / 60,
+                         "folder": folder.name})
+    return pd.DataFrame(rows)
+
+
+def table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The study as a readable table: one row per run, 5a and 5b as 'row / col [CIs]', val. accuracy, time."""
+    cell = lambda r: f"{r.row:.2f} [{r.row_lo:.2f}, {r.row_hi:.2f}] / {r.col:.2f} [{r.col_lo:.2f}, {r.col_hi:.2f}]"
+    f = frame.assign(cell=frame.apply(cell, axis=1))
+    wide = f.pivot_table(index=["axis", "label", "seed"], columns="layer", values="cell", aggfunc="first", sort=False)
+    info = f.groupby(["axis", "label", "seed"], sort=False)[["steps", "val_top1", "cpu_min", "gpu_min_est"]].first()
+    out = wide.join(info).reset_index()
+    out["gpu_min_est"] = (out["gpu_min_est"] * 60).round(2)
+    out = out.rename(columns={"block5.a": "5a row / col", "block5.b": "5b row / col", "val_top1": "val. acc.",
+                              "cpu_min": "CPU-min", "gpu_min_est": "GPU-s (est.)"})
+    return out.round({"val. acc.": 3, "CPU-min": 1})

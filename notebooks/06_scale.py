@@ -1,0 +1,65 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Appendix: how much training does banding need? (a scale study)
+#
+# The article trained its simplified network on ImageNet at 224 px for 90 epochs on 8 GPUs and never said
+# how much of that banding needs. This page varies one thing at a time around one point: training steps,
+# width, depth (the article's twelve layers against a shortened net that keeps 0a, the L2 pools, 5a, 5b, GAP
+# and the FC), kernel size, input size, augmentation strength, learning rate and weight decay, and scores the
+# baseline's 5a and 5b after each run. The book's `cpu` profile was chosen from these numbers
+# (`banding_lib.study.POINTS` lists every run; `python -m banding_lib train study --jobs 2` trains them).
+
+# %% tags=["parameters"]
+profile = "cpu"  # smoke | cpu | gpu
+data_root = None  # None: $BANDING_DATA, else ./data
+results_root = None  # None: $BANDING_RESULTS, else ./results
+jobs = 2
+
+# %% tags=["hide-input"]
+from IPython.display import Markdown, display
+
+from banding_lib import metrics, plots, study, tables, train
+
+train.validate_params(profile=profile, jobs=jobs, data_root=data_root, results_root=results_root)
+plots.use_offline_renderer()
+frame = study.ensure(profile, results_root, data_root, jobs)
+
+# %% [markdown]
+# ## Banding against training cost
+#
+# One point per run: the row share (filled) and column share (open) of the NMF pictures of 5b, with 95 %
+# bootstrap intervals over neurons, against the minutes of one CPU thread the run trained for (two runs
+# shared the two cores of the machine). Hover for the run, its validation accuracy and an estimated
+# GPU time (training FLOPs counted by torch, divided by an assumed 100 TFLOP/s; not measured). The dashed
+# line is the score of i.i.d. noise for the kernel size (0.17 for 5x5, 0.25 for 3x3).
+
+# %%
+plots.study_chart(frame, layer="block5.b", title="Scale study: banding of 5b against CPU-minutes")
+
+# %%
+plots.study_chart(frame, layer="block5.a", title="Scale study: banding of 5a against CPU-minutes")
+
+# %% [markdown]
+# ## Every run
+#
+# `row` / `col`: mean share of each 5b picture's variance explained by its row means / column means, with
+# the 95 % interval; `val. acc.`: top-1 on all 3,925 Imagenette validation images (chance 0.10).
+
+# %%
+display(study.table(frame))
+
+# %% tags=["hide-input"]
+pd_rows = frame.assign(page="06_scale", run=frame["preset"] + " · " + frame["label"], kind="NMF",
+                       profile=profile)
+tables.record(pd_rows[tables.COLUMNS])
