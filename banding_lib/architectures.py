@@ -259,7 +259,7 @@ ARCHS = tuple(_BUILDERS)
 
 
 def torchvision_net(arch: str, num_classes: int = 1000, *, width: float = 1.0, head: str = "gap",
-                    in_size: int = 224, stem_pool: bool = True) -> nn.Module:
+                    in_size: int = 224, stem_pool: bool = True, init_scale: float = 1.0) -> nn.Module:
     """torchvision's `arch` ("googlenet", "resnet50", "vgg19", "alexnet"), randomly initialised as
     torchvision does, with torchvision's module paths. Input NCHW (N, 3, in_size, in_size), output
     (N, num_classes) logits.
@@ -277,10 +277,22 @@ def torchvision_net(arch: str, num_classes: int = 1000, *, width: float = 1.0, h
         it (VGG19 and GoogLeNet need >= 32, AlexNet >= 63).
     stem_pool: False replaces the first max pool (STEM_POOLS) with an identity: the last map doubles its
         side (GoogLeNet and ResNet50 at 56 px: 4x4 instead of 2x2; VGG19: 3x3 instead of 1x1) at ~4x the cost.
+    init_scale: multiplies the initial weights of every conv of a net with batch norm (GoogLeNet, ResNet50),
+        as the simplified net's init_scale: batch norm undoes the scale, so only less initial noise remains
+        in the kernels after a short training. VGG19 and AlexNet have no batch norm: there it would shrink
+        the signal at every layer, so it is not applied.
     GoogLeNet is built without aux logits, init_weights=True, transform_input=False.
     """
     check_choice("architecture", arch, ARCHS)
     check_choice("head", head, HEADS)
     if not width > 0:
         raise ValueError(f"width must be > 0, got {width}")
-    return _BUILDERS[arch](num_classes, width, head, in_size, stem_pool)
+    if not init_scale > 0:
+        raise ValueError(f"init_scale must be > 0, got {init_scale}")
+    model = _BUILDERS[arch](num_classes, width, head, in_size, stem_pool)
+    if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
+        with torch.no_grad():
+            for m in model.modules():
+                if isinstance(m, nn.Conv2d):
+                    m.weight.mul_(init_scale)
+    return model

@@ -25,6 +25,18 @@ def _point(axis, label, preset="baseline", seeds=(0,), **overrides):
 
 # Overrides are relative to the `cpu` profile. Listed in the order they are trained.
 POINTS = [
+    _point("steps", "article's 12 layers, weight decay 2e-2, 1200 steps", blocks=ARTICLE, weight_decay=2e-2, steps=1200),
+    _point("weight decay", "article's 12 layers, weight decay 1e-2", blocks=ARTICLE, weight_decay=1e-2),
+    _point("weight decay", "article's 12 layers, weight decay 5e-2", blocks=ARTICLE, weight_decay=5e-2),
+    _point("rotated", "article's 12 layers, weight decay 2e-2", "rotated", blocks=ARTICLE, weight_decay=2e-2),
+    _point("flatten", "article's 12 layers, weight decay 2e-2", "flatten", blocks=ARTICLE, weight_decay=2e-2),
+    _point("x_pool", "article's 12 layers, weight decay 2e-2", "x_pool", blocks=ARTICLE, weight_decay=2e-2),
+    _point("depth", "article's 12 layers, weight decay 2e-2", blocks=ARTICLE, weight_decay=2e-2),
+    _point("weight decay", "short net, weight decay 5e-2", blocks=SHORT, weight_decay=5e-2),
+    _point("steps", "short net, weight decay 2e-2, 1200 steps", blocks=SHORT, weight_decay=2e-2, steps=1200),
+    _point("rotated", "short net, weight decay 2e-2", "rotated", blocks=SHORT, weight_decay=2e-2),
+    _point("flatten", "short net, weight decay 2e-2", "flatten", blocks=SHORT, weight_decay=2e-2),
+    _point("x_pool", "short net, weight decay 2e-2", "x_pool", blocks=SHORT, weight_decay=2e-2),
     _point("depth", "short net (0a 1a 2a 5a 5b), 5x5, 600 steps", blocks=SHORT),
     _point("kernel", "short net, 3x3", blocks=SHORT, kernels=K3),
     _point("steps", "short net, 1200 steps", blocks=SHORT, steps=1200),

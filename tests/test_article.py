@@ -14,3 +14,14 @@ def test_verdict_reads_the_articles_thresholds(row, col, label):
 def test_article_numbers_are_shares():
     for (run, layer), (row, col) in article.ARTICLE_SHARES.items():
         assert 0 <= row <= 1 and 0 <= col <= 1 and row + col <= 1, (run, layer)
+
+
+@pytest.mark.parametrize("claim, row, col, ref, expected", [
+    ("banded", 0.90, 0.05, None, "reproduced"), ("banded", 0.80, 0.15, None, "partly"), ("banded", 0.5, 0.4, None, "not"),
+    ("vertical", 0.05, 0.90, None, "reproduced"), ("vertical", 0.9, 0.05, None, "not"),
+    ("not banded", 0.45, 0.35, (0.9, 0.05), "reproduced"), ("not banded", 0.7, 0.2, (0.9, 0.05), "partly"),
+    ("not banded", 0.9, 0.05, (0.9, 0.1), "not"), ("still banded", 0.8, 0.1, None, "reproduced"),
+    ("less banded", 0.6, 0.3, (0.9, 0.05), "reproduced"), ("less banded", 0.95, 0.02, (0.9, 0.05), "not"),
+])
+def test_grade(claim, row, col, ref, expected):
+    assert article.grade(claim, row, col, ref) == expected

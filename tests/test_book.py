@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["01_discovery", "02_simplified_net", "03_interventions", "04_popular_architectures", "05_follow_ups"]
+PAGES = ["01_discovery", "02_simplified_net", "03_interventions", "04_popular_architectures", "05_follow_ups",
+         "06_scale"]
 # Each article figure: the page that regenerates it and a title its chart must carry.
 FIGURES = {
     1: ("01_discovery", "mixed5b"), 2: ("01_discovery", "layer4.2.conv2"), 3: ("01_discovery", "AlexNet"),
@@ -37,6 +38,23 @@ def test_every_notebook_executed_and_every_page_built(built_book):
         text = (html / f"{page}.html").read_text()
         assert "Traceback" not in text and "An Exception was encountered" not in text
     assert (html / "_static" / "vega-bundle.min.js").exists()
+
+
+def test_every_score_shown_is_in_scores_csv(built_book):
+    import pandas as pd
+
+    from banding_lib import tables
+
+    scores = pd.read_csv(built_book / "book" / "scores.csv")
+    assert list(scores.columns) == tables.COLUMNS
+    assert set(scores.page) == set(PAGES[1:])
+    base = scores[(scores.page == "02_simplified_net") & (scores.run == "baseline") & (scores.layer == "block5.b")]
+    assert sorted(base[base.kind == "NMF"].seed) == [0, 1, 2] and set(base.kind) == {"W", "dW", "NMF"}
+    assert scores[["row", "col"]].notna().all().all() and ((scores.row >= 0) & (scores.row <= 1)).all()
+    # the grade printed on page 02 is computed from these very numbers
+    nmf = base[base.kind == "NMF"]
+    text = (built_book / "book" / "02_simplified_net.ipynb").read_text()
+    assert f"row {nmf.row.mean():.2f} / col {nmf.col.mean():.2f}" in text
 
 
 def test_html_holds_every_figure_offline(built_book):
@@ -71,3 +89,18 @@ def test_screenshot_of_the_interventions_page_shows_the_weight_grid(built_book, 
     saturation = img.max(axis=2) - img.min(axis=2)
     assert (saturation > 80).mean() > 0.01, "no coloured weight pictures in the screenshot"
     shutil.copy(shot, built_book / "interventions.png")
+
+
+def test_committed_scores_match_the_committed_book():
+    """book/scores.csv and the executed notebooks in book/ come from the same make book run."""
+    import pandas as pd
+
+    path = ROOT / "book" / "scores.csv"
+    if not path.exists():
+        pytest.skip("no committed book/scores.csv")
+    scores = pd.read_csv(path)
+    for page in set(scores.page):
+        assert (ROOT / "book" / f"{page}.ipynb").exists(), page
+    nmf = scores[(scores.page == "02_simplified_net") & (scores.run == "baseline") & (scores.layer == "block5.b")
+                 & (scores.kind == "NMF")]
+    assert f"row {nmf.row.mean():.2f} / col {nmf.col.mean():.2f}" in (ROOT / "book" / "02_simplified_net.ipynb").read_text()

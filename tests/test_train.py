@@ -159,8 +159,35 @@ def test_ensure_trains_runs_with_overrides_in_parallel_processes(tmp_path, monke
     """ensure(..., steps=N) hands the overrides to the worker processes (the book's longer runs)."""
     calls = []
     real = train.train_many
-    monkeypatch.setattr(train, "train_many", lambda *a, **k: calls.append(k) or real(*a, **k))
+    monkeypatch.setattr(train, "train_many", lambda *a, **k: calls.append((a, k)) or real(*a, **k))
     runs = train.ensure(["baseline", "rotated"], "smoke", [0], tmp_path, jobs=2, steps=6, checkpoint_every=3)
-    assert calls == [{"jobs": 2, "overrides": {"steps": 6, "checkpoint_every": 3}}]
+    assert len(calls) == 1 and calls[0][1] == {"jobs": 2}
+    assert {c["train"]["steps"] for c in calls[0][0][0]} == {6}  # the workers receive the resolved configs
     assert {r.metrics["steps"] for r in runs.values()} == {6}
     assert all(r.config["train"]["checkpoint_every"] == 3 for r in runs.values())
+
+
+def test_layer_table_overrides_reach_the_model_and_the_folder_key(tmp_path):
+    base = train.resolve("baseline", "smoke", 0)
+    short = train.resolve("baseline", "smoke", 0, blocks=["block0", "block1", "block2", "block5"])
+    k3 = train.resolve("baseline", "smoke", 0, kernels=[7, 3, 3, 3, 3, 3])
+    assert len({results.run_dir(c, tmp_path) for c in (base, short, k3)}) == 3
+    model, tracked = train.build_model(short, 10)
+    assert "block4.e" not in tracked and {"block5.a", "block5.b", "block0.a"} <= set(tracked)
+    assert train.build_model(k3, 10)[0].get_submodule("block5.b").conv.kernel_size == (3, 3)
+
+
+def test_train_many_reports_a_failed_run_and_trains_the_others(tmp_path, capsys):
+    good = train.resolve("baseline", "smoke", 0, steps=2, log_every=1)
+    bad = train.resolve("baseline", "smoke", 0, steps=2, log_every=1, optimizer="nope")
+    assert train.train_many([good, bad], tmp_path, jobs=2) == 1
+    assert results.is_finished(results.run_dir(good, tmp_path))
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_every_study_point_has_its_own_folder(tmp_path, monkeypatch):
+    from banding_lib import data, study
+
+    monkeypatch.setattr(data, "split_folder", lambda *a, **k: tmp_path)  # resolve checks the photos exist
+    folders = [results.run_dir(c, tmp_path) for _, c in study.configs("cpu")]
+    assert len(set(folders)) == len(folders)
