@@ -191,3 +191,19 @@ def test_every_study_point_has_its_own_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(data, "split_folder", lambda *a, **k: tmp_path)  # resolve checks the photos exist
     folders = [results.run_dir(c, tmp_path) for _, c in study.configs("cpu")]
     assert len(set(folders)) == len(folders)
+
+
+@pytest.mark.parametrize("build, head_param", [
+    (lambda: __import__("banding_lib.models").models.simplified_net(10, width=0.125, in_size=32, pools=3), "head.fc.weight"),
+    (lambda: __import__("banding_lib.architectures").architectures.torchvision_net("resnet50", 10, width=0.0625, in_size=32), "fc.weight"),
+])
+def test_classifier_weights_get_their_own_decay(build, head_param):
+    model = build()
+    body, head, flat = train.param_groups(model, 0.05, 5e-4)
+    ids = lambda g: {id(p) for p in g["params"]}
+    params = dict(model.named_parameters())
+    assert id(params[head_param]) in ids(head) and head["weight_decay"] == 5e-4
+    assert body["weight_decay"] == 0.05 and flat["weight_decay"] == 0.0
+    assert all(p.ndim > 1 for p in body["params"]) and all(p.ndim <= 1 for p in flat["params"])
+    assert len(ids(body) | ids(head) | ids(flat)) == len(params)
+    assert train.param_groups(model, 0.05)[1]["weight_decay"] == 0.05  # default: the same decay
