@@ -35,7 +35,7 @@ def record(rows: pd.DataFrame, path="scores.csv") -> Path:
     """Write `rows` (score_rows) into the CSV at `path`, replacing the rows their page wrote before."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "w") as lock:
+    with open(path.parent / f".{path.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=COLUMNS)
         keep = old[~old["page"].isin(set(rows["page"]))]

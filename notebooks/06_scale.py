@@ -63,3 +63,19 @@ display(study.table(frame))
 pd_rows = frame.assign(page="06_scale", run=frame["preset"] + " · " + frame["label"], kind="NMF",
                        profile=profile)
 tables.record(pd_rows[tables.COLUMNS])
+
+# %% [markdown]
+# ## What the study says
+#
+# Each axis against the profile (5b, NMF pictures, row / column share; validation accuracy in brackets):
+
+# %%
+b = frame[frame.layer == "block5.b"]
+ref = b[b.axis == "the profile"].iloc[0]
+lines = [f"- **the profile**: {ref.row:.2f} / {ref.col:.2f} ({ref.val_top1:.2f}) in {ref.cpu_min:.1f} CPU-minutes"]
+for axis, group in b[b.axis != "the profile"].groupby("axis", sort=False):
+    lines.append(f"- **{axis}**: " + "; ".join(f"{r.label} {r.row:.2f} / {r.col:.2f} ({r.val_top1:.2f}, "
+                                              f"{r.cpu_min:.1f} min)" for r in group.itertuples()))
+strongest = b.loc[b.row.idxmax()]
+display(Markdown("\n".join(lines) + f"\n\nMost banded 5b of the study: *{strongest.label}*, {strongest.row:.2f} / "
+                 f"{strongest.col:.2f} (val. accuracy {strongest.val_top1:.2f})."))
