@@ -213,7 +213,7 @@ def scores_frame(runs, layers, kinds=("W", "dW", "NMF"), article=True) -> pd.Dat
         for layer in layers:
             if layer not in run.weights:
                 continue
-            base = {"run": label, "preset": run.name, "layer": layer, "folder": run.path.name}
+            base = {"run": label, "preset": run.name, "layer": layer, "folder": getattr(getattr(run, "path", None), "name", label)}
             null = None
             for kind in kinds:
                 if kind == "NMF":
@@ -702,23 +702,26 @@ def use_offline_renderer(prefix: str = "_static/", svg: bool = False) -> None:
 
 # ------------------------------------------------------------------------------------------ scale study
 def study_chart(frame, layer="block5.b", title=None) -> alt.LayerChart:
-    """banding_lib.study.frame rows of `layer`: row share (filled) and column share (open) with their 95 %
-    intervals against CPU-minutes (log scale), one colour per axis of the study, the noise level dashed."""
+    """banding_lib.study.frame rows of `layer`: row share (filled circles) and column share (open squares)
+    with their 95 % intervals against CPU-minutes (log scale), one colour per axis of the study, the noise
+    level dashed."""
     f = frame[frame.layer == layer].copy()
     f["gpu_s_est"] = f["gpu_min_est"] * 60
     long = pd.concat([f.assign(measure="row share", value=f.row, lo=f.row_lo, hi=f.row_hi),
                       f.assign(measure="column share", value=f.col, lo=f.col_lo, hi=f.col_hi)])
+    colour = alt.Color("axis:N", title="varied", legend=alt.Legend(orient="bottom", columns=4))
     base = alt.Chart(long).encode(
         x=alt.X("cpu_min:Q", scale=alt.Scale(type="log"), title="training, minutes of one CPU thread (log)"),
-        color=alt.Color("axis:N", title="varied", legend=alt.Legend(orient="right")))
+        color=colour)
     tips = ["label:N", "seed:Q", "measure:N", alt.Tooltip("value:Q", format=".2f"), alt.Tooltip("lo:Q", format=".2f"),
             alt.Tooltip("hi:Q", format=".2f"), alt.Tooltip("val_top1:Q", format=".2f", title="val. accuracy"),
             alt.Tooltip("cpu_min:Q", format=".1f"), alt.Tooltip("gpu_s_est:Q", format=".2f", title="GPU s (est.)")]
-    y = alt.Y("value:Q", scale=alt.Scale(domain=[0, 1]), title=f"share of variance, {short_layer(layer)} NMF pictures")
+    y = alt.Y("value:Q", scale=alt.Scale(domain=[0, 1]),
+              title=f"{short_layer(layer)} NMF pictures: row share ● / column share □")
     bars = base.mark_rule().encode(y=alt.Y("lo:Q", title=None), y2="hi:Q")
-    dots = base.mark_point(size=60, filled=True).encode(
-        y=y, tooltip=tips,
-        shape=alt.Shape("measure:N", title=None, sort=["row share", "column share"]),
-        fill=alt.condition("datum.measure == 'row share'", "axis:N", alt.value("white")))
+    rows = base.mark_point(size=60, filled=True, shape="circle").encode(y=y, tooltip=tips).transform_filter(
+        "datum.measure == 'row share'")
+    cols = base.mark_point(size=60, filled=False, shape="square", strokeWidth=2).encode(y=y, tooltip=tips).transform_filter(
+        "datum.measure == 'column share'")
     noise = alt.Chart(f).mark_rule(strokeDash=[4, 3], color="gray").encode(y="mean(null):Q")
-    return (bars + dots + noise).properties(width=520, height=300, title=title or "")
+    return (bars + rows + cols + noise).properties(width=560, height=280, title=title or "")

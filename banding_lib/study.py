@@ -24,7 +24,7 @@ def _point(axis, label, preset="baseline", seeds=(0,), **overrides):
 # One thing varied at a time around the profile (overrides of it); the first point is the profile itself,
 # the same run as the book's baseline seed 0. Listed in the order they are trained.
 POINTS = [
-    _point("the profile", "the profile (the article's 12 layers, weight decay 2e-2, 600 steps)"),
+    _point("the profile", "the profile"),
     _point("the profile", "the profile, trained on images rotated 90°", "rotated"),
     _point("weight decay", "weight decay 5e-4 (the previous cpu profile)", weight_decay=5e-4),
     _point("weight decay", "weight decay 5e-3", weight_decay=5e-3),
@@ -103,13 +103,14 @@ def frame(profile: str = "cpu", root=None, data_root=None) -> pd.DataFrame:
 
 
 def table(frame: pd.DataFrame) -> pd.DataFrame:
-    """The study as a readable table: one row per run, 5a and 5b as 'row / col [CIs]', val. accuracy, time."""
-    cell = lambda r: f"{r.row:.2f} [{r.row_lo:.2f}, {r.row_hi:.2f}] / {r.col:.2f} [{r.col_lo:.2f}, {r.col_hi:.2f}]"
-    f = frame.assign(cell=frame.apply(cell, axis=1))
-    wide = f.pivot_table(index=["axis", "label", "seed"], columns="layer", values="cell", aggfunc="first", sort=False)
-    info = f.groupby(["axis", "label", "seed"], sort=False)[["steps", "val_top1", "cpu_min", "gpu_min_est"]].first()
-    out = wide.join(info).reset_index()
-    out["gpu_min_est"] = (out["gpu_min_est"] * 60).round(2)
-    out = out.rename(columns={"block5.a": "5a row / col", "block5.b": "5b row / col", "val_top1": "val. acc.",
-                              "cpu_min": "CPU-min", "gpu_min_est": "GPU-s (est.)"})
-    return out.round({"val. acc.": 3, "CPU-min": 1})
+    """The study as a readable table, one row per run (indexed by its label, seed added where not 0): what
+    was varied, 5b row and column share with 95 % intervals, 5a row / col, val. accuracy, CPU-minutes, GPU-seconds (est.)."""
+    ci = lambda v, lo, hi: f"{v:.2f} [{lo:.2f}, {hi:.2f}]"
+    rows = []
+    for (axis, label, seed), g in frame.groupby(["axis", "label", "seed"], sort=False):
+        a, b = (g[g.layer == layer].iloc[0] for layer in LAYERS)
+        rows.append({"run": label + (f" (seed {seed})" if seed else ""), "varied": axis,
+                     "5b row": ci(b.row, b.row_lo, b.row_hi), "5b col": ci(b.col, b.col_lo, b.col_hi),
+                     "5a row / col": f"{a.row:.2f} / {a.col:.2f}", "val. acc.": round(b.val_top1, 3),
+                     "CPU-min": round(b.cpu_min, 1), "GPU-s (est.)": round(b.gpu_min_est * 60, 2)})
+    return pd.DataFrame(rows).set_index("run")

@@ -42,7 +42,7 @@ def record(rows: pd.DataFrame, path="scores.csv") -> Path:
         table = pd.concat([keep, rows], ignore_index=True) if len(keep) else rows.reset_index(drop=True)
         table = table.sort_values(["page", "run", "seed", "layer", "kind"], kind="stable")
         tmp = path.with_suffix(f".tmp{os.getpid()}")
-        table.to_csv(tmp, index=False, float_format="%.4f")
+        table.to_csv(tmp, index=False, float_format="%.6f")
         os.replace(tmp, path)
     return path
 

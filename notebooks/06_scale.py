@@ -38,7 +38,7 @@ frame = study.ensure(profile, results_root, data_root, jobs)
 # %% [markdown]
 # ## Banding against training cost
 #
-# One point per run: the row share (filled) and column share (open) of the NMF pictures of 5b, with 95 %
+# One point per run: the row share (filled circles) and column share (open squares) of the NMF pictures of 5b, with 95 %
 # bootstrap intervals over neurons, against the minutes of one CPU thread the run trained for (two runs
 # shared the two cores of the machine). Hover for the run, its validation accuracy and an estimated
 # GPU time (training FLOPs counted by torch, divided by an assumed 100 TFLOP/s; not measured). The dashed
