@@ -65,8 +65,8 @@ def describe_scores(s: dict) -> str:
             f"val. acc. {s['val_top1']:.2f})")
 
 
-def profile_differences(config: dict, model, num_classes: int) -> str:
-    """A markdown table: every way a run's simplified net and training differ from the article's, with why.
+def profile_differences(config: dict, model, num_classes: int) -> pd.DataFrame:
+    """A table (one row per aspect): every way a run's simplified net and training differ from the article's, with why.
     Numbers come from the run's config and model; the article's from ARTICLE.md (its diagram and text)."""
     from . import models
 
@@ -97,6 +97,4 @@ def profile_differences(config: dict, model, num_classes: int) -> str:
         ("augmentation", "not stated", f"random crops of {t['crop_scale'][0]:g}–{t['crop_scale'][1]:g} of the area, "
          "horizontal flips", "the usual ImageNet recipe"),
     ]
-    lines = ["| | the article | this book | why |", "|---|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
-    return "\n".join(lines)
+    return pd.DataFrame(rows, columns=["", "the article", "this book", "why"]).set_index("")

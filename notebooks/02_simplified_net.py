@@ -52,7 +52,7 @@ plots.architecture_diagram(models.describe(models.simplified_net(1001)), title="
 
 # %%
 scaled = models.simplified_net(baseline[0].metrics["num_classes"], **config["model"])
-display(Markdown(tables.profile_differences(config, scaled, baseline[0].metrics["num_classes"])))
+display(tables.profile_differences(config, scaled, baseline[0].metrics["num_classes"]))
 plots.architecture_diagram(models.describe(scaled), title=f"As trained here (profile {profile})")
 
 # %% [markdown]
