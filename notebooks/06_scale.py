@@ -62,7 +62,7 @@ display(study.table(frame))
 # %% tags=["hide-input"]
 pd_rows = frame.assign(page="06_scale", run=frame["preset"] + " · " + frame["label"], kind="NMF",
                        profile=profile)
-tables.record(pd_rows[tables.COLUMNS])
+_ = tables.record(pd_rows[tables.COLUMNS])
 
 # %% [markdown]
 # ## What the study says
