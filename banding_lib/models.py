@@ -22,7 +22,7 @@ GROUPS = (
 )
 KERNELS = tuple(kernel for _, kernel, _ in GROUPS)  # (7, 5, 5, 5, 5, 5): the article's kernel size per group
 BLOCKS = tuple(group for group, _, _ in GROUPS)
-SHORT_BLOCKS = ("block0", "block1", "block2", "block5")  # the article's net without blocks 3-4 (the cpu profile's)
+SHORT_BLOCKS = ("block0", "block1", "block2", "block5")  # the article's net without blocks 3-4 (a depth point of the scale study)
 LAST_LAYERS = ("block4.e", "block5.a", "block5.b")
 HEADS = ("gap", "flatten", "x", "xy", "masks", "mask_full", "attention", "groups", "maxpool_fc")
 

@@ -75,6 +75,7 @@ def profile_differences(config: dict, model, num_classes: int) -> pd.DataFrame:
     convs = lambda net: ", ".join(f"{r['name'].removeprefix('block')} {r['kernel']}x{r['kernel']}"
                                   for r in models.describe(net) if r["kind"] == "conv")
     width = {r["name"]: r["out_channels"] for r in models.describe(model) if r["kind"] == "conv"}
+    chan = lambda net: ", ".join(str(r["out_channels"]) for r in models.describe(net) if r["kind"] == "conv")
     rows = [
         ("photos", "ImageNet, 1.28 M images, 1001 classes", f"`{config['data']['dataset']}`, {num_classes} classes",
          "what runs on a 2-core CPU; the download needs no account"),
@@ -83,13 +84,12 @@ def profile_differences(config: dict, model, num_classes: int) -> pd.DataFrame:
         ("conv layers", convs(article_net), convs(model),
          "the twelve-layer net learned slowly here; the shortened net keeps 0a, the pools, 5a, 5b, GAP, FC "
          "(depth in the scale study)" if len(width) < 12 else "as the article"),
-        ("channels", "32, 64, 64, 128, 128, 256 x5, 512, 512",
-         ", ".join(str(c) for c in width.values()) + f" (width x{m['width']})", "CPU time (width in the scale study)"),
+        ("channels", chan(article_net), chan(model) + f" (width x{m['width']})", "CPU time (width in the scale study)"),
         ("L2 pools", "5", str(m["pools"]), f"last map {model.final_size}x{model.final_size}, as the article's 7x7"),
         ("conv init", "TF-Slim default", f"PyTorch default x{m['init_scale']}",
          "less initial noise left in the kernels after a short training (scale study: init scale 1)"),
         ("training", "90 epochs, batch 512 then 1024, 8 GPUs",
-         f"{t['steps']} steps of batch {t['batch_size']} (~{t['steps'] * t['batch_size'] / 9469:.1f} epochs), SGD "
+         f"{t['steps']} steps of batch {t['batch_size']} ({t['steps'] * t['batch_size']:,} images), SGD "
          f"Nesterov, LR {t['lr']:g}, cosine", "minutes per run (steps in the scale study)"),
         ("weight decay", "not stated", f"{t['weight_decay']:g}",
          "the lever the scale study found: with batch norm after each conv, decay sets the kernels' effective "

@@ -71,7 +71,7 @@ display(Markdown(finding("rotated", claim="vertical", figure="Figure 6") + "  \n
 # %%
 display(plots.layer_grid(first["flatten"].weights["block5.b"], title="No GAP (flatten), 5b"))
 display(Markdown(finding("flatten", claim="not banded", ref=nmf("baseline"), figure="Figure 7") + "  \n"
-                 + finding("flatten", "block5.a", claim="still banded") + "  \n" + finding("baseline")))
+                 + finding("flatten", "block5.a", claim="still banded", figure="Figure 7, 5a") + "  \n" + finding("baseline")))
 
 # %% [markdown]
 # ## Figure 8: average pooling along x only

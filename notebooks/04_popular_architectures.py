@@ -50,6 +50,10 @@ display(Markdown(
     "original mixed5b branch has 5x5. Peak LR: "
     + ", ".join(f"{a} {runs[f'{a}_baseline', seeds[0]].config['train']['lr']:g}" for a in shapes)
     + " (plain VGG19, without batch norm, learns nothing at the others' LR: `architectures.LR_SCALE`)."
+    + " Weight decay / conv init scale per architecture (`architectures.CPU_RECIPE`, each chosen on one seed-0 run): "
+    + ", ".join(f"{a} {runs[f'{a}_baseline', seeds[0]].config['train']['weight_decay']:g} / "
+                f"x{runs[f'{a}_baseline', seeds[0]].config['model'].get('init_scale', 1.0):g}" for a in shapes)
+    + " (the simplified net's 2e-2 stopped GoogLeNet and VGG19 from learning)."
     + "".join(f" **For {a} the last map is 1x1, so removing global pooling changes nothing at this scale: its "
               f"'flatten' run is the baseline again** (final weights of every tracked layer identical: "
               f"{all(bool((x == runs[f'{a}_flatten', seeds[0]].weights[l]).all()) for l, x in runs[f'{a}_baseline', seeds[0]].weights.items())})."

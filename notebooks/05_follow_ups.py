@@ -50,8 +50,9 @@ def line(preset, layer="block5.b"):
 # %% [markdown]
 # ## x-pooling and y-pooling together
 #
-# The article's hypothesis: banding keeps vertical position that GAP destroys. With x-pooling alone the
-# network keeps the y position and 5b lost its bands. Adding y-pooled features gives the FC layer both
+# The article's hypothesis: banding keeps vertical position that GAP destroys. In the article, with
+# x-pooling alone the network kept the y position and 5b lost its bands (at this book's scale it did not:
+# see figure 8 on the previous page). Adding y-pooled features gives the FC layer both
 # marginals. If the hypothesis holds, 5b should not band (the y information is already kept by the head).
 
 # %%
