@@ -41,7 +41,7 @@ runs: install  ## train every run the book shows that the result cache lacks, $(
 $(BOOK)/%.ipynb: notebooks/%.py runs FORCE
 	@mkdir -p $(OUT)/_build/notebooks $(BOOK)
 	$(VENV)/bin/jupytext --quiet --to ipynb -o $(OUT)/_build/notebooks/$*.ipynb $<
-	$(VENV)/bin/papermill --no-progress-bar --cwd $(BOOK) -p profile $(PROFILE) $(OUT)/_build/notebooks/$*.ipynb $@
+	$(VENV)/bin/papermill --no-progress-bar --start-timeout 300 --cwd $(BOOK) -p profile $(PROFILE) $(OUT)/_build/notebooks/$*.ipynb $@
 
 notebooks: $(EXECUTED)
 
