@@ -3,10 +3,10 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= cpu
-# Photos: $BANDING_DATA if set, else ../shared/data when it exists (this project's machines), else ./data.
-BANDING_DATA ?= $(abspath $(if $(wildcard ../shared/data/imagenette2-160),../shared/data,data))
+# Photos: $BANDING_DATA if set, else the package's one default (banding_lib.data.data_root: the checkout's
+# data/, else ../shared/data beside it on this project's machines). Results: $BANDING_RESULTS, else ./results.
 BANDING_RESULTS ?= $(abspath results)
-export BANDING_DATA BANDING_RESULTS
+export BANDING_RESULTS
 
 .PHONY: install test test-all book html bench clean runs notebooks pages FORCE
 
@@ -35,7 +35,7 @@ NOTEBOOKS := $(sort $(wildcard notebooks/*.py))
 EXECUTED := $(patsubst notebooks/%.py,$(BOOK)/%.ipynb,$(NOTEBOOKS))
 PAGES := _toc.yml intro.md references.md
 
-runs: install  ## train every run the book shows that the result cache lacks, $(JOBS) at a time
+runs: install  ## train every run the book shows (config.RUNS, config.STUDY) that the result cache lacks, $(JOBS) at a time
 	$(PY) -m banding_lib train book --profile $(PROFILE) --jobs $(JOBS) --quiet
 
 $(BOOK)/%.ipynb: notebooks/%.py runs FORCE

@@ -1,12 +1,15 @@
 """Command line of banding_lib.
 
-  python -m banding_lib train book --profile cpu --jobs 2     (every run of the book)
-  python -m banding_lib train PRESET [PRESET ...] --profile {smoke,cpu,gpu} --seed N [--results DIR] [--data PATH] [--jobs J]
-                              [--set KEY=VALUE ...]
+  python -m banding_lib train book --profile cpu --jobs 2     (every run of the book: what `make runs` does)
+  python -m banding_lib train PRESET [PRESET ...] --profile {smoke,cpu,gpu-small,gpu} --seed N [--results DIR]
+                              [--data PATH] [--jobs J] [--set KEY=VALUE ...] [--quiet]
   python -m banding_lib presets
   python -m banding_lib scan MODEL [--checkpoint FILE | --run RESULTS_FOLDER] [--layer NAME ...]
 
-Under torchrun, `train` runs one preset with DistributedDataParallel (gloo on CPU, NCCL on CUDA).
+--data PATH: a folder holding named photo sets (PATH/imagenette2-160/train/...) or an ImageFolder tree itself
+(PATH/train/<class>/..., PATH/val/<class>/...). Default: $BANDING_DATA, else the checkout's data/ (see
+banding_lib.data.data_root). Under torchrun (torchrun --nproc_per_node G [--nnodes N ...] -m banding_lib train
+PRESET ...), `train` runs its presets one after another with DistributedDataParallel (NCCL on CUDA, gloo on CPU).
 """
 from __future__ import annotations
 
@@ -16,23 +19,30 @@ import sys
 
 
 def _train(args) -> int:
-    from . import study
-    from . import train as tr
+    import os
+
+    from . import config, data, runner, train
 
     overrides = _parse_set(args.set)
+    data_root = args.data
+    if args.data is not None:
+        if not os.path.isdir(os.path.expanduser(args.data)):
+            raise data.DataNotFound(f"--data {args.data}: no such folder; give the folder that holds the photo sets "
+                                    "(e.g. one with imagenette2-160/ inside) or an ImageFolder tree with train/ and val/ inside")
+        if data.is_split_tree(args.data):  # the photos themselves: they become the run's data set
+            overrides.setdefault("dataset", os.path.abspath(os.path.expanduser(args.data)))
+            data_root = None
     if args.presets == ["book"]:  # every run the book shows, with its seeds, and the scale study's runs
-        configs = [tr.resolve(p, args.profile, seed, data_root=args.data, **overrides) for p, seed in tr.book_runs()]
-        configs += [c for _, c in study.configs(args.profile, args.data)] if not overrides else []
-    elif args.presets == ["study"]:  # every run of the scale study (banding_lib.study.POINTS)
-        configs = [c for _, c in study.configs(args.profile, args.data)]
+        configs = config.book_configs(args.profile, data_root, **overrides)
+    elif args.presets == ["study"]:  # every run of the scale study (config.STUDY)
+        configs = [c for _, c in config.study_configs(args.profile, data_root)]
     else:
-        pairs = [(p, seed) for p in args.presets for seed in args.seed]
-        configs = [tr.resolve(p, args.profile, seed, data_root=args.data, **overrides) for p, seed in pairs]
-    if args.jobs > 1 and len(configs) > 1:
-        return tr.train_many(configs, args.results, jobs=args.jobs)
-    for config in configs:
-        folder = tr.train(config, args.results, progress=not args.quiet)
-        print(folder)
+        configs = [config.resolve(p, args.profile, seed, data_root, **overrides) for p in args.presets for seed in args.seed]
+    if args.jobs > 1 and len(configs) > 1 and int(os.environ.get("WORLD_SIZE", "1")) == 1:
+        return runner.train_many(configs, args.results, jobs=args.jobs, progress=not args.quiet)
+    runner.check_data(configs)
+    for c in configs:
+        print(train.train(c, args.results, progress=not args.quiet))
     return 0
 
 
@@ -52,10 +62,10 @@ def _parse_set(items) -> dict:
 
 
 def _presets(args) -> int:
-    from .train import all_presets
+    from .config import RUNS
 
-    for name, spec in all_presets().items():
-        print(f"{name:18s} {spec['about']}")
+    for name, spec in RUNS.items():
+        print(f"{name:18s} {spec['about']}; article: {spec['article']}")
     return 0
 
 
@@ -65,11 +75,9 @@ def _scan(args) -> int:
     from . import pretrained
 
     if args.run:
-        from . import results, train
+        from . import results
 
-        run = results.load_run(args.run)
-        model, _ = train.build_model(run.config, run.metrics["num_classes"])
-        model.load_state_dict(run.state_dict())
+        model = results.load_run(args.run).model()
     else:
         model = pretrained.load_pretrained(args.model, checkpoint=args.checkpoint)
     from .layers import get_layer
@@ -91,12 +99,13 @@ def main(argv=None) -> int:
     t = sub.add_parser("train", help="train presets (skips runs whose results exist)")
     t.add_argument("presets", nargs="+", help="preset names (python -m banding_lib presets), 'book' for "
                    "every run the book shows, or 'study' for every run of the scale study")
-    t.add_argument("--profile", default="cpu", help="smoke, cpu or gpu (default cpu)")
+    t.add_argument("--profile", default="cpu", help="smoke, cpu, gpu-small or gpu (default cpu)")
     t.add_argument("--seed", type=int, nargs="+", default=[0], help="one or more seeds (default 0)")
     t.add_argument("--results", default=None, help="results root (default $BANDING_RESULTS or ./results)")
-    t.add_argument("--data", default=None, help="data root (default $BANDING_DATA or ./data)")
+    t.add_argument("--data", default=None, help="a folder holding photo sets by name, or an ImageFolder tree with "
+                   "train/ and val/ inside (default $BANDING_DATA, else the checkout's data/)")
     t.add_argument("--jobs", type=int, default=1, help="runs trained in parallel, one process each")
-    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--quiet", action="store_true", help="no progress bars (training and decoding)")
     t.add_argument("--set", metavar="KEY=VALUE", action="append", default=[],
                    help="override a profile field or model keyword (repeatable), e.g. --set steps=40 "
                         "--set checkpoint_every=10; values are JSON (numbers, true/false, [lists]), else text")

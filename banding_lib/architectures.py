@@ -8,7 +8,7 @@ Note: torchvision's GoogLeNet has a 3x3 conv in the Inception branch where the o
 (noise row share 0.25, not 0.167).
 
 The ninth-to-eleventh figures retrain three of these from scratch as baseline / rotated 90 degrees / pooling
-removed; `ARCH_PRESETS` holds those nine runs. Rotation is a property of the data, not of the model.
+removed; `config.RUNS` holds those nine runs. Rotation is a property of the data, not of the model.
 """
 from __future__ import annotations
 
@@ -39,51 +39,6 @@ ARTICLE_LAYERS = {
 # ARTICLE_LAYERS["googlenet"] in the first Inception block (28x28 maps, far from the pooling), so that the
 # two pictures differ in depth only.
 TYPICAL_LAYERS = {"googlenet": "inception3a.branch3.1"}
-
-_FINDINGS = {  # what figures 9-11 show (row / column share of the article's pictures, see ARTICLE.md)
-    ("googlenet", "baseline"): "banded (0.75 / 0.19)",
-    ("googlenet", "rotated"): "vertical bands (0.19 / 0.73)",
-    ("googlenet", "flatten"): "banding weakened (0.54 / 0.27)",
-    ("resnet50", "baseline"): "banded (0.91 / 0.08)",
-    ("resnet50", "rotated"): "vertical bands (0.09 / 0.90)",
-    ("resnet50", "flatten"): "banding weakened (0.72 / 0.22)",
-    ("vgg19", "baseline"): "banded (0.84 / 0.13)",
-    ("vgg19", "rotated"): "vertical bands (0.12 / 0.86)",
-    ("vgg19", "flatten"): "still banded (0.84 / 0.14); the authors suspect a bug in that run",
-}
-_VARIANTS = {  # variant -> (head, rotate90, what it is)
-    "baseline": ("gap", False, "global average pooling, upright images"),
-    "rotated": ("gap", True, "global average pooling, images rotated 90 degrees"),
-    "flatten": ("flatten", False, "global pooling removed, the classifier sees the whole last map"),
-}
-
-# A profile's LR times this: plain VGG19 (no batch norm) does not start learning at the LR that suits the
-# others (cpu profile: loss stuck at ln 10 for 600 steps at 0.05 and 0.02); VGG was trained at 0.01 per 256.
-LR_SCALE = {"vgg19": 0.2}
-
-# Each architecture's recipe on the cpu profile, chosen on seed 0 of its baseline (one run per choice; the
-# closing notes of the project list them): the profile's strong weight decay (which makes the simplified
-# net band) stopped GoogLeNet and VGG19 (no batch norm) from learning at all, so they keep 5e-4;
-# ResNet50 banded only with strong decay and a small conv init (0.61 / 0.26 vs 0.30 / 0.25 at 5e-4 and
-# init scale 1).
-CPU_RECIPE = {"googlenet": {"weight_decay": 5e-4, "init_scale": 1.0},
-              "resnet50": {"weight_decay": 2e-2, "init_scale": 0.1},
-              "vgg19": {"weight_decay": 5e-4}}
-
-# The nine retraining runs of figures 9-11: f"{arch}_{variant}".
-ARCH_PRESETS = {
-    f"{arch}_{variant}": {
-        "arch": arch,
-        "model": {"head": head},
-        "data": {"rotate90": rotate},
-        "recipe": {"cpu": CPU_RECIPE[arch]},
-        "lr_scale": LR_SCALE.get(arch, 1.0),
-        "about": f"{arch}, {what}; article: {_FINDINGS[arch, variant]}",
-    }
-    for arch in ("googlenet", "resnet50", "vgg19")
-    for variant, (head, rotate, what) in _VARIANTS.items()
-}
-
 
 # The stem's first max pool, by architecture: `stem_pool=False` replaces it with an identity (module paths
 # unchanged), halving the total stride, so small inputs keep a real final map (56 px: 4x4, not 2x2).

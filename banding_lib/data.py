@@ -3,10 +3,13 @@
 Layout: <split folder>/<class folder>/<image>, as ImageNet, Imagenette (`imagenette2-160/train/n01440764/...`)
 and torchvision's ImageFolder. Images are tensors NCHW; y is the H axis (dim -2), x the W axis (dim -1).
 
-Two ways to feed a trainer, one augmentation:
-- `decode_split` decodes a whole split once into a uint8 tensor (cached on disk, invalidated when the
-  files or the size change) for small sets on CPUs;
-- `ImageFolderSet` streams (uint8 image, label) pairs for a DataLoader (ImageNet on GPUs).
+Two sources of batches with one interface (`epoch(...)` yields uint8 batches and labels in the same order
+for the same seed, epoch and rank; `skip` resumes mid-epoch exactly), one augmentation:
+- `InMemory`: a whole split decoded once into a uint8 tensor (`decode_split`, cached on disk, invalidated
+  when the files or the size change), for small sets (Imagenette);
+- `Stream`: DataLoader worker processes read and decode the photos of each batch (torchvision.io; on CUDA
+  optionally nvjpeg on the GPU), so memory does not grow with the set (ImageNet). Unreadable files are
+  skipped with a warning that names them.
 Either way batches go through `augment`, on the training device: random-resized crop + horizontal flip
 (one batched affine resampling), the data interventions (rotation by 90 degrees of every image, random
 rotation, random vertical flip) and normalization.
@@ -16,12 +19,17 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
+
+# torchvision 0.29 deprecates its image decoders for TorchCodec (not in this pinned stack); they still work
+warnings.filterwarnings("ignore", "The image decoding and encoding capabilities of TorchVision", DeprecationWarning)
 
 IMAGENETTE = {"imagenette2-160": "160px", "imagenette2-320": "320px", "imagenette2": "full"}
 KNOWN_SETS = (*IMAGENETTE, "imagenet")
@@ -38,9 +46,25 @@ class BadImage(OSError):
     """An image file that PIL cannot read."""
 
 
+CHECKOUT = Path(__file__).resolve().parents[1]  # the repository this package runs from
+
+
 def data_root(root: str | os.PathLike | None = None) -> Path:
-    """The folder holding the photo sets: `root`, else $BANDING_DATA, else ./data."""
-    return Path(root if root is not None else os.environ.get("BANDING_DATA", "data")).expanduser()
+    """The folder holding the photo sets, the one default of the CLI, the Makefile and the notebooks: `root`,
+    else $BANDING_DATA, else the checkout's data/ if it exists, else ../shared/data beside the checkout if that
+    exists (this project's machines), else the checkout's data/ (where a download goes)."""
+    if root is not None:
+        return Path(root).expanduser()
+    if os.environ.get("BANDING_DATA"):
+        return Path(os.environ["BANDING_DATA"]).expanduser()
+    own, shared = CHECKOUT / "data", CHECKOUT.parent / "shared" / "data"
+    return shared if not own.is_dir() and shared.is_dir() else own
+
+
+def is_split_tree(path) -> bool:
+    """True if `path` is itself an ImageFolder tree with train/ and val/ inside (not a folder of named sets)."""
+    path = Path(path).expanduser()
+    return (path / "train").is_dir() and (path / "val").is_dir()
 
 
 def cache_dir() -> Path:
@@ -79,11 +103,14 @@ def _download_imagenette(base: Path, dataset: str, split: str) -> None:
     """torchvision's Imagenette download into base/<dataset>; offline it fails, and the caller reports."""
     from torchvision.datasets import Imagenette
 
+    made = not base.exists()
     try:
         base.mkdir(parents=True, exist_ok=True)
         Imagenette(str(base), split=split, size=IMAGENETTE[dataset], download=True)
     except Exception as err:  # URLError, OSError, RuntimeError: all mean "could not fetch it here"
         print(f"[banding_lib] could not download {dataset} into {base} ({type(err).__name__}: {err})")
+        if made and not any(p.is_file() for p in base.rglob("*")):
+            shutil.rmtree(base, ignore_errors=True)  # leave no empty folder behind
 
 
 def list_images(folder: str | os.PathLike) -> tuple[list[tuple[Path, int]], list[str]]:
@@ -121,19 +148,153 @@ def load_image(path: str | os.PathLike, size: int) -> torch.Tensor:
     return torch.from_numpy(array.copy()).permute(2, 0, 1)  # (3, H, W)
 
 
-class ImageFolderSet(torch.utils.data.Dataset):
-    """An ImageFolder split as (uint8 (3, size, size), label) pairs, for a streaming DataLoader."""
+def fit(img: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 (3, H, W) -> uint8 (3, size, size): short side resized to `size` (antialiased), centre crop."""
+    from torchvision.transforms.v2 import functional as TF
 
-    def __init__(self, folder, size: int):
+    return TF.center_crop(TF.resize(img, size, antialias=True), [size, size])
+
+
+def read_image(path, size: int | None = None) -> torch.Tensor:
+    """One photo decoded by torchvision.io as uint8 RGB (3, H, W) (greyscale, CMYK, palette and alpha
+    converted), fitted to (3, size, size) if `size`. BadImage names a file that cannot be decoded."""
+    from torchvision.io import ImageReadMode, decode_image, read_file
+
+    try:
+        img = decode_image(read_file(str(path)), mode=ImageReadMode.RGB)
+    except (RuntimeError, ValueError) as err:
+        raise BadImage(f"cannot read image {path}: {err}; delete or replace the file") from err
+    return fit(img, size) if size else img
+
+
+class ImageFolderSet(torch.utils.data.Dataset):
+    """An ImageFolder split as (uint8 (3, size, size), label) pairs, read from disk on demand (DataLoader
+    workers). encoded=True: (the file's bytes, label) instead, for decoding whole batches on the GPU. An
+    unreadable file gives None (collate drops it) and a warning naming it."""
+
+    def __init__(self, folder, size: int, encoded: bool = False):
         self.samples, self.classes = list_images(folder)
-        self.size = size
+        self.size, self.encoded = size, encoded
 
     def __len__(self) -> int:
         return len(self.samples)
 
+    @property
+    def labels(self) -> torch.Tensor:
+        return torch.tensor([label for _, label in self.samples], dtype=torch.int64)
+
     def __getitem__(self, i: int):
         path, label = self.samples[i]
-        return load_image(path, self.size), label
+        if self.encoded:  # plain bytes: pickled to the main process (tensors would each need a shared fd)
+            return path.read_bytes(), label
+        try:
+            return read_image(path, self.size), label
+        except BadImage as err:
+            warnings.warn(f"skipping {err}", stacklevel=1)
+            return None
+
+
+def _collate(items):
+    items = [item for item in items if item is not None]
+    if not items:
+        return None
+    images, labels = zip(*items)
+    labels = torch.tensor(labels, dtype=torch.int64)
+    return (list(images) if isinstance(images[0], bytes) else torch.stack(images)), labels
+
+
+def decode_batch(files: list[bytes], size: int, device) -> torch.Tensor:
+    """Encoded photos -> uint8 (B, 3, size, size) on `device`: JPEGs in one batched torchvision.io.decode_jpeg
+    call (nvjpeg on CUDA), other formats on the CPU. Unreadable files are dropped with a warning."""
+    from torchvision.io import ImageReadMode, decode_image, decode_jpeg
+
+    encoded = [torch.frombuffer(bytearray(f), dtype=torch.uint8) for f in files]
+    jpeg = [i for i, raw in enumerate(encoded) if raw[:2].tolist() == [0xFF, 0xD8]]
+    out = [None] * len(encoded)
+    if jpeg:
+        try:
+            for i, img in zip(jpeg, decode_jpeg([encoded[i] for i in jpeg], mode=ImageReadMode.RGB, device=device)):
+                out[i] = img
+        except RuntimeError:  # one bad JPEG fails the whole call: decode them one by one below
+            pass
+    for i, raw in enumerate(encoded):
+        if out[i] is None:
+            try:
+                out[i] = decode_image(raw, mode=ImageReadMode.RGB).to(device)
+            except (RuntimeError, ValueError) as err:
+                warnings.warn(f"skipping an unreadable image in this batch ({err})", stacklevel=1)
+    return torch.stack([fit(img, size) for img in out if img is not None])
+
+
+def epoch_order(n: int, seed: int, epoch: int, rank: int = 0, world: int = 1, shuffle: bool = True) -> list[int]:
+    """The indices rank `rank` of `world` visits in `epoch`: torch's DistributedSampler (one permutation drawn
+    from seed * 1000 + epoch, shared by all ranks, each taking every world-th item; no padding)."""
+    sampler = torch.utils.data.DistributedSampler(range(n), num_replicas=world, rank=rank, shuffle=shuffle,
+                                                  seed=seed * 1000, drop_last=True)
+    sampler.set_epoch(epoch)
+    return list(sampler)
+
+
+class InMemory:
+    """A split held as uint8 tensors (decoded once): batches by slicing."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, num_classes: int):
+        self.images, self.labels, self.num_classes = images, labels, num_classes
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index: torch.Tensor) -> "InMemory":
+        return InMemory(self.images[index], self.labels[index], self.num_classes)
+
+    def epoch(self, batch_size: int, *, seed: int = 0, epoch: int = 0, rank: int = 0, world: int = 1,
+              shuffle: bool = True, drop_last: bool = True, skip: int = 0, device=None):
+        """(uint8 images, labels) batches of this rank, from the `skip`-th batch on."""
+        order = torch.tensor(epoch_order(len(self), seed, epoch, rank, world, shuffle), dtype=torch.int64)
+        stop = len(order) - (len(order) % batch_size if drop_last else 0)
+        for i in range(skip * batch_size, stop, batch_size):
+            idx = order[i:i + batch_size]
+            yield self.images[idx], self.labels[idx]
+
+
+class Stream:
+    """A split read from disk batch by batch by `workers` DataLoader processes: memory does not grow with
+    the number of photos. decode="device": workers read bytes, decode_batch decodes on the training device."""
+
+    def __init__(self, folder, size: int, workers: int = 0, decode: str = "cpu", index=None):
+        if decode not in ("cpu", "device"):
+            raise ValueError(f"decode must be 'cpu' or 'device', got {decode!r}")
+        self.set = ImageFolderSet(folder, size, encoded=decode == "device")
+        self.workers, self.decode, self.size = workers, decode, size
+        self.index = list(range(len(self.set))) if index is None else [int(i) for i in index]
+        self.num_classes = len(self.set.classes)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def labels(self) -> torch.Tensor:
+        return self.set.labels[self.index]
+
+    def subset(self, index) -> "Stream":
+        sub = Stream.__new__(Stream)
+        sub.__dict__ = {**self.__dict__, "index": [self.index[int(i)] for i in index]}
+        return sub
+
+    def epoch(self, batch_size: int, *, seed: int = 0, epoch: int = 0, rank: int = 0, world: int = 1,
+              shuffle: bool = True, drop_last: bool = True, skip: int = 0, device=None):
+        order = epoch_order(len(self), seed, epoch, rank, world, shuffle)[skip * batch_size:]
+        loader = torch.utils.data.DataLoader(
+            self.set, batch_size=batch_size, sampler=[self.index[i] for i in order], drop_last=drop_last,
+            num_workers=self.workers, collate_fn=_collate, pin_memory=device is not None and device.type == "cuda",
+            prefetch_factor=4 if self.workers else None, persistent_workers=False)
+        for batch in loader:
+            if batch is None:
+                continue
+            images, labels = batch
+            if self.decode == "device":
+                images = decode_batch(images, self.size, device or "cpu")
+            yield images, labels
 
 
 def _fingerprint(samples, size: int) -> str:
@@ -142,6 +303,16 @@ def _fingerprint(samples, size: int) -> str:
         st = path.stat()
         h.update(f"{path.resolve()}|{label}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
+
+
+def open_split(dataset: str, split: str, size: int, root=None, *, stream: bool = False, workers: int = 0,
+               decode: str = "cpu", progress: bool = True):
+    """A split of a photo set as a batch source: Stream (from disk) or InMemory (decoded once)."""
+    folder = split_folder(dataset, split, root)
+    if stream:
+        return Stream(folder, size, workers, decode)
+    images, labels, classes = decode_split(folder, size, progress=progress)
+    return InMemory(images, labels, len(classes))
 
 
 def decode_split(folder, size: int, cache: bool = True, progress: bool = True):
@@ -247,16 +418,3 @@ def _augment(x, out_size, train, crop_scale, hflip, random_rotation, vflip, gene
                          torch.stack([sin * fx, cos * fy, ty], 1)], 1)  # (B, 2, 3): output -> input coords
     grid = F.affine_grid(theta, (B, 3, out_size, out_size), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
-
-
-def batches(images: torch.Tensor, labels: torch.Tensor, batch_size: int, *, shuffle: bool, seed: int = 0,
-            epoch: int = 0, rank: int = 0, world: int = 1, drop_last: bool = False):
-    """Minibatches of an in-memory split: yields (uint8 images, labels). With world > 1 each rank takes
-    its own shard of one shared permutation (seed + epoch), as DistributedSampler does."""
-    n = len(images)
-    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1000 + epoch)) if shuffle else torch.arange(n)
-    order = order[rank::world]
-    stop = len(order) - (len(order) % batch_size if drop_last else 0)
-    for i in range(0, stop, batch_size):
-        idx = order[i:i + batch_size]
-        yield images[idx], labels[idx]

@@ -3,7 +3,6 @@
 Tensors are NCHW: y is the H axis (dim 2), x the W axis (dim 3). Conv layers are addressed by
 module path, "block0.a" ... "block5.b", as everywhere else in banding_lib.
 """
-import difflib
 import math
 from collections import OrderedDict
 
@@ -283,42 +282,15 @@ def describe(model, in_size=None):
     return rows
 
 
-def _preset(about, data=None, **model):
-    return {"model": model, "data": data or {}, "about": about}
+def build(config: dict, num_classes: int):
+    """(model, names of the layers a run tracks) for a resolved config (config.resolve): the simplified net
+    or a torchvision architecture, freshly initialized from the current torch seed."""
+    if config["arch"] == "simplified":
+        model = simplified_net(num_classes, **config["model"])
+        names = conv_layer_names(model)
+        return model, [n for n in LAST_LAYERS if n in names] + ["block0.a"]
+    from .architectures import ARTICLE_LAYERS, TYPICAL_LAYERS, torchvision_net
 
-
-# Every simplified-net run of the article, plus the follow-ups it proposed but never ran.
-PRESETS = {
-    "baseline": _preset("GAP then FC; article: 5b fully banded (horizontal), 5a mostly", head="gap"),
-    "rotated": _preset("inputs rotated 90 degrees; article: vertical bands in 5b and mostly in 5a",
-                       data={"rotate90": True}, head="gap"),
-    "flatten": _preset("no GAP, FC over the whole map; article: 5b not banded, 5a still banded", head="flatten"),
-    "x_pool": _preset("average over x only, then FC; article: 5b not banded, 5a banded", head="x"),
-    "masks3": _preset("3 learned spatial masks before FC; article: still banded", head="masks", n_masks=3),
-    "masks5": _preset("5 learned spatial masks before FC; article: still banded", head="masks", n_masks=5),
-    "masks16": _preset("16 learned spatial masks before FC; article: still banded", head="masks", n_masks=16),
-    "mask_full": _preset("a learned C x S x S mask after 5b, then GAP; article: still banded", head="mask_full"),
-    "attention": _preset("attention pooling in place of GAP; article: still banded", head="attention"),
-    "coordconv": _preset("CoordConv channels on the inputs of 5a and 5b; article: still banded",
-                         head="gap", coordconv=True),
-    "groups": _preset("5b in 16 channel groups, each with its own FC; article: still banded", head="groups"),
-    "maxpool_fc": _preset("global max pool, FC 4096, FC (VGG-like); article: still banded", head="maxpool_fc"),
-    "xy_pool": _preset("follow-up: x-pooled and y-pooled features together; never run in the article", head="xy"),
-    "random_rotation": _preset("follow-up: random rotations by any angle as a regularizer; never run",
-                               data={"random_rotation": 180.0}, head="gap"),
-    "vflip": _preset("follow-up: random vertical flips; never run", data={"vflip": True}, head="gap"),
-}
-FOLLOW_UPS = ("xy_pool", "random_rotation", "vflip")
-SCALE_KEYS = ("width", "in_size", "pools", "init_scale", "hidden", "groups", "kernels", "blocks")
-
-
-def build(preset_name, num_classes, **scale):
-    """simplified_net for PRESETS[preset_name], resized by `scale` (any of SCALE_KEYS)."""
-    if preset_name not in PRESETS:
-        close = difflib.get_close_matches(preset_name, PRESETS, n=3)
-        hint = f" (did you mean {' or '.join(close)}?)" if close else ""
-        raise ValueError(f"unknown preset {preset_name!r}{hint}. Valid presets: {', '.join(PRESETS)}")
-    extra = set(scale) - set(SCALE_KEYS)
-    if extra:
-        raise TypeError(f"build() takes only scale keywords {SCALE_KEYS}, got {sorted(extra)}")
-    return simplified_net(num_classes, **{**PRESETS[preset_name]["model"], **scale})
+    arch = config["arch"]
+    model = torchvision_net(arch, num_classes, **config["model"])
+    return model, list(ARTICLE_LAYERS[arch]) + ([TYPICAL_LAYERS[arch]] if arch in TYPICAL_LAYERS else [])

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-FORMAT = 1  # bump when the layout of a results folder changes incompatibly
+from .config import FORMAT  # noqa: F401  (the layout of a results folder; part of every config)
 
 
 class CorruptResults(RuntimeError):
@@ -37,8 +37,8 @@ def results_root(root=None) -> Path:
 
 
 def config_hash(config: dict) -> str:
-    """Hash of what decides a run; "paths" (where the data lies on this machine) is left out."""
-    ident = {k: v for k, v in config.items() if k != "paths"}
+    """Hash of what decides a run; "paths" and "machine" (where the data lies, how fast it is read) are left out."""
+    ident = {k: v for k, v in config.items() if k not in ("paths", "machine")}
     return hashlib.sha1(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
@@ -121,6 +121,14 @@ class Run:
 
     def state_dict(self) -> dict:
         return load_torch(self.path / "model.pt", "model file")
+
+    def model(self):
+        """The trained model, in eval mode: the one way to rebuild a run's network."""
+        from .models import build
+
+        model, _ = build(self.config, self.metrics["num_classes"])
+        model.load_state_dict(self.state_dict())
+        return model.eval()
 
 
 def is_finished(folder: Path) -> bool:

@@ -8,8 +8,12 @@
               worker processes, so both sides use the same cores); target: >= 10x faster at equal error
   book        wall time and peak memory of a command (default `make book`); --scratch: from empty caches into a
               temporary book folder (trains everything); --skip records "not measured"
-  cuda        simplified net at 224 px, full width, bf16 autocast + channels_last on CUDA: img/s and model
-              FLOP utilization (FLOPs counted with torch.utils.flop_counter); without CUDA: "no CUDA device"
+  loader      img/s of the streaming DataLoader alone (data.Stream), by worker count and decoder (cpu workers,
+              or bytes from the workers and batched decoding on the device)
+  cuda        the prepared GPU check: the gpu-small and gpu profiles for --steps steps on real photos through
+              the streaming loader (train img/s, loader img/s alone, bf16 model FLOP utilization with FLOPs
+              counted by torch.utils.flop_counter, peak GPU memory), then a 1-GPU torchrun; without CUDA: "no
+              CUDA device"; --rehearse runs it all on the CPU at a tiny size
   all         throughput, reduction, cuda, and book (only with --book, else "not measured")
 
 Each prints a table headed by the machine (platform, CPU count, torch version, threads) and writes
@@ -34,9 +38,9 @@ import torch
 import torch.nn.functional as F
 
 from banding_lib import data, models, reduce, train
+from banding_lib.config import PROFILES, resolve
 
 OUT = Path(__file__).resolve().parent / "out"
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"  # ../shared/data from the repo
 
 
 def machine() -> dict:
@@ -75,8 +79,8 @@ def _fmt(v) -> str:
 # --- throughput: real data pipeline vs tensors in memory ---
 
 def throughput(args) -> int:
-    root = Path(os.environ.get("BANDING_DATA", DEFAULT_DATA))
-    config = train.resolve("baseline", "cpu", 0, data_root=root)
+    root = data.data_root()
+    config = resolve("baseline", "cpu", 0, data_root=root)
     cfg, in_size, batch = config["train"], config["model"]["in_size"], args.batch
     train_dir = data.split_folder(config["data"]["dataset"], "train", root)
     images, labels, classes = data.decode_split(train_dir, cfg["image_size"])  # (N, 3, S, S) uint8, cached
@@ -84,7 +88,7 @@ def throughput(args) -> int:
     for threads in args.threads:
         torch.set_num_threads(threads)
         torch.manual_seed(0)
-        model, _ = train.build_model(config, len(classes))
+        model, _ = models.build(config, len(classes))
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
         model.train()
         fixed_x = torch.randn(batch, 3, in_size, in_size)  # already normalized, already in memory
@@ -249,65 +253,100 @@ def book(args) -> int:
     return proc.returncode
 
 
-# --- cuda: full-size simplified net, bf16 + channels_last ---
+# --- loader: the streaming DataLoader alone ---
+
+def _photo_tree(args) -> Path:
+    """--data, else the Imagenette of data.data_root() (160 px here): an ImageFolder tree with train/ and val/."""
+    if args.data:
+        return Path(args.data)
+    return data.split_folder(PROFILES["cpu"].dataset, "train", download=False).parent
+
+
+def _loader_rate(tree: Path, size: int, workers: int, decode: str, batch: int, batches: int, device) -> float:
+    """img/s of data.Stream over tree/train (decoded, fitted to `size`, on `device` for decode='device')."""
+    stream = data.Stream(tree / "train", size, workers, decode)
+    it = stream.epoch(batch, seed=0, device=device)
+    next(it)  # workers started, first batches in flight
+    n, t0 = 0, time.perf_counter()
+    for _, (images, labels) in zip(range(batches), it):
+        n += len(labels)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return n / (time.perf_counter() - t0)
+
+
+def loader(args) -> int:
+    tree = _photo_tree(args)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    rows = []
+    for decode in args.decode:
+        for workers in args.workers:
+            rate = _loader_rate(tree, args.size, workers, decode, args.batch, args.batches, device)
+            rows.append({"decode": decode, "workers": workers, "size": args.size, "img_s": rate,
+                         "img_s_per_worker": rate / max(1, workers)})
+    report("loader", rows, {"data": str(tree / "train"), "batch": args.batch, "batches": args.batches})
+    return 0
+
+
+# --- cuda: the prepared GPU check (gpu-small and gpu profiles through the streaming loader, torchrun) ---
 
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L4": 121.0, "A10": 125.0}  # dense, no sparsity
 
 
 def cuda(args) -> int:
-    if not torch.cuda.is_available():
-        print("no CUDA device")
+    """On a CUDA machine: each GPU profile for --steps steps on real photos through the streaming loader (train
+    img/s, loader img/s alone, bf16 model FLOP utilization, peak GPU memory), then the same through a 1-GPU
+    torchrun. --rehearse runs every part on the CPU at a tiny size, to check the script before a GPU is lent."""
+    from banding_lib import results, study
+
+    if not torch.cuda.is_available() and not args.rehearse:
+        print("no CUDA device (use --rehearse to run this check on the CPU at a tiny size)")
         report("cuda", [], {"status": "no CUDA device"})
         return 0
-    from torch.utils.flop_counter import FlopCounterMode
-
-    device = torch.device("cuda")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.backends.cudnn.benchmark = True
-    prof = train.PROFILES["gpu"]
-    config = {"arch": "simplified", "model": {**models.PRESETS["baseline"]["model"], **prof.simplified,
-                                              "in_size": prof.in_size}}
-    model, _ = train.build_model(config, 1000)
-    model = model.to(device, memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-    x = torch.randn(args.batch, 3, prof.in_size, prof.in_size, device=device).contiguous(
-        memory_format=torch.channels_last)
-    y = torch.randint(0, 1000, (args.batch,), device=device)
-    net = torch.compile(model) if args.compile else model
+    import tempfile
 
-    def step():
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            loss = F.cross_entropy(net(x), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-
-    with FlopCounterMode(display=False) as counter:  # forward + backward of one step, eager
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            loss = F.cross_entropy(model(x), y)
-        loss.backward()
-    flops = counter.get_total_flops()
-    opt.zero_grad(set_to_none=True)
-    for _ in range(args.warmup):
-        step()
-    torch.cuda.synchronize()
-    rates = []
-    for _ in range(args.repeats):
-        t0 = time.perf_counter()
-        for _ in range(args.steps):
-            step()
-        torch.cuda.synchronize()
-        rates.append(args.steps * args.batch / (time.perf_counter() - t0))
-    rate = statistics.median(rates)
-    name = torch.cuda.get_device_name(0)
-    peak = args.peak_tflops or next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)
-    achieved = flops / args.batch * rate / 1e12  # TFLOP/s
-    report("cuda", [{"batch": args.batch, "in_size": prof.in_size, "width": prof.simplified["width"],
-                     "compile": args.compile, "img_s": rate, "gflop_per_img": flops / args.batch / 1e9,
-                     "tflop_s": achieved, "peak_bf16_tflop_s": peak,
-                     "mfu": achieved / peak if peak else "unknown (pass --peak-tflops)",
-                     "all_img_s": [round(r, 1) for r in rates]}],
-                {"max_memory_gb": round(torch.cuda.max_memory_allocated() / 2 ** 30, 2)})
-    return 0
+    tree, out = _photo_tree(args), Path(args.results or tempfile.mkdtemp(prefix="banding-cuda-check-"))
+    tiny = dict(batch_size=8, image_size=40, in_size=32, width=0.0625, workers=1) if args.rehearse else {}
+    common = dict(dataset=str(tree.resolve()), stream=True, steps=args.steps, log_every=args.steps,
+                  checkpoint_every=10 ** 9, val_subset=64, warmup=min(100, args.steps // 4 or 1), **tiny)
+    rows = []
+    for profile in args.profiles:
+        config = resolve("baseline", profile, 0, **common, **({"workers": args.workers} if args.workers and not tiny else {}))
+        cfg = config["train"]
+        if device.type == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        folder = train.train(config, out, progress=False)
+        run = results.load_run(folder)
+        flops = study.train_flops(config, run.metrics["num_classes"])  # per image, forward + backward
+        rate = run.metrics["img_per_s"]
+        name = torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu"
+        peak = args.peak_tflops or next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)
+        rows.append({"profile": profile, "batch": cfg["batch_size"], "in_size": config["model"]["in_size"],
+                     "width": config["model"]["width"], "workers": cfg["workers"], "compile": cfg["compile"],
+                     "steps": run.metrics["steps"], "train_img_s": rate,
+                     "loader_img_s": _loader_rate(tree, cfg["image_size"], cfg["workers"], "cpu", cfg["batch_size"],
+                                                  min(args.steps, 50), device),
+                     "gflop_per_img": flops / 1e9, "tflop_s": flops * rate / 1e12,
+                     "mfu": flops * rate / 1e12 / peak if peak else "unknown",
+                     "peak_gpu_gib": round(torch.cuda.max_memory_allocated() / 2 ** 30, 2) if device.type == "cuda" else None,
+                     "val_top1_at_end": run.metrics["final"]["val_top1"]})
+        print(rows[-1], flush=True)
+    # the same loop under torchrun with one process (DDP on NCCL on a GPU, gloo on the CPU)
+    sets = [a for k, v in {**common, "steps": min(args.steps, 50)}.items()
+            for a in ("--set", f"{k}={json.dumps(list(v) if isinstance(v, tuple) else v) if not isinstance(v, str) else v}")]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "1", "-m", "banding_lib", "train", "baseline",
+           "--profile", args.profiles[0], "--results", str(out / "torchrun"), "--quiet", *sets]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    torchrun = {"command": shlex.join(cmd), "returncode": proc.returncode, "seconds": round(time.perf_counter() - t0, 1),
+                "tail": (proc.stdout + proc.stderr)[-1500:]}
+    if proc.returncode == 0:
+        run = results.load_run(proc.stdout.strip().splitlines()[-1])
+        torchrun |= {"world_size": run.metrics["world_size"], "img_s": round(run.metrics["img_per_s"], 1)}
+    report("cuda", rows, {"device": str(device), "rehearsal": args.rehearse, "data": str(tree), "torchrun": torchrun})
+    return 0 if proc.returncode == 0 else 1
 
 
 def main(argv=None) -> int:
@@ -316,7 +355,9 @@ def main(argv=None) -> int:
     t = sub.add_parser("throughput", help="img/s, real data pipeline vs tensors in memory (cpu profile)")
     r = sub.add_parser("reduction", help="batched torch NMF vs per-neuron scikit-learn NMF")
     b = sub.add_parser("book", help="wall time and peak memory of `make book` (or --command)")
-    c = sub.add_parser("cuda", help="simplified net at 224 px on CUDA: img/s and model FLOP utilization")
+    c = sub.add_parser("cuda", help="the prepared GPU check: gpu-small and gpu profiles through the streaming "
+                       "loader, img/s, loader img/s, MFU, peak memory, 1-GPU torchrun")
+    ld = sub.add_parser("loader", help="img/s of the streaming DataLoader alone, by workers and decoder")
     a = sub.add_parser("all", help="throughput, reduction, cuda; book only with --book")
     for p in (t, a):
         p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch threads (default 1 2)")
@@ -337,19 +378,28 @@ def main(argv=None) -> int:
     b.add_argument("--scratch", action="store_true",
                    help="from scratch: empty result and decode caches, a temporary book folder (trains everything)")
     a.add_argument("--book", action="store_true", help="also time the book command (slow)")
-    c.add_argument("--batch", type=int, default=256, help="batch size (default 256)")
-    c.add_argument("--steps", type=int, default=20, help="steps per timed repeat (default 20)")
-    c.add_argument("--repeats", type=int, default=5, help="timed repeats (default 5)")
-    c.add_argument("--warmup", type=int, default=5, help="untimed steps first (default 5)")
-    c.add_argument("--compile", action="store_true", help="torch.compile the model, as the gpu profile does")
+    for p in (c, ld):
+        p.add_argument("--data", default=None, help="an ImageFolder tree with train/ and val/ (default: Imagenette "
+                       "under the data root)")
+    c.add_argument("--profiles", nargs="+", default=["gpu-small", "gpu"], help="profiles to run (default gpu-small gpu)")
+    c.add_argument("--steps", type=int, default=300, help="training steps per profile (default 300)")
+    c.add_argument("--workers", type=int, default=0, help="DataLoader workers (default: the profile's)")
+    c.add_argument("--results", default=None, help="results root for the check's runs (default: a new temporary folder)")
+    c.add_argument("--rehearse", action="store_true", help="run every part on the CPU at a tiny size")
     c.add_argument("--peak-tflops", type=float, default=None, help="the device's dense bf16 peak, TFLOP/s")
+    ld.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="worker processes (default 1 2)")
+    ld.add_argument("--decode", nargs="+", default=["cpu", "device"], help="cpu and/or device (default both)")
+    ld.add_argument("--size", type=int, default=256, help="decoded size, px (default 256, the gpu profiles')")
+    ld.add_argument("--batch", type=int, default=64, help="batch size (default 64)")
+    ld.add_argument("--batches", type=int, default=30, help="timed batches (default 30)")
     args = parser.parse_args(argv)
     if args.bench != "all":
-        return {"throughput": throughput, "reduction": reduction, "book": book, "cuda": cuda}[args.bench](args)
+        return {"throughput": throughput, "reduction": reduction, "book": book, "cuda": cuda, "loader": loader}[args.bench](args)
     codes = [throughput(args)]
     codes.append(reduction(argparse.Namespace(threads=args.threads, subset=args.subset, iters=args.iters, repeats=3,
                                               fewer_sweeps=args.fewer_sweeps)))
-    codes.append(cuda(argparse.Namespace(batch=256, steps=20, repeats=5, warmup=5, compile=False, peak_tflops=None)))
+    codes.append(cuda(argparse.Namespace(data=None, profiles=["gpu-small", "gpu"], steps=300, workers=0,
+                                         results=None, rehearse=False, peak_tflops=None)))
     codes.append(book(argparse.Namespace(command=args.command, skip=not args.book, scratch=False)))
     return max(codes)
 

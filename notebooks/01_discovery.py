@@ -22,19 +22,17 @@
 # the `profile` below** and says so in its title.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke | cpu | gpu: the scale of the fallback runs
-data_root = None  # None: $BANDING_DATA, else ./data
+profile = "cpu"  # smoke | cpu | gpu-small | gpu: the scale of the fallback runs
 results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0]
-jobs = 2
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import architectures, article, metrics, plots, pretrained, train
+from banding_lib import article, config, metrics, plots, pretrained, runner
 from banding_lib.layers import layer_weight
 
-train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
+config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
 plots.use_offline_renderer()
 
 
@@ -45,11 +43,9 @@ def weights(arch, layers):
         return {l: layer_weight(model, l) for l in layers}, f"pretrained {arch} (torchvision, ImageNet)", model
     except pretrained.PretrainedUnavailable as err:
         print(f"{arch}: {str(err).splitlines()[0]}")
-        if f"{arch}_baseline" not in architectures.ARCH_PRESETS:
+        if f"{arch}_baseline" not in config.RUNS:
             return None, f"no pretrained {arch} offline, and no retrained fallback", None
-        run = train.ensure([f"{arch}_baseline"], profile, seeds, results_root, data_root, jobs)[f"{arch}_baseline", seeds[0]]
-        model, _ = train.build_model(run.config, run.metrics["num_classes"])
-        model.load_state_dict(run.state_dict())
+        model = runner.load([f"{arch}_baseline"], profile, seeds, results_root)[f"{arch}_baseline", seeds[0]].model()
         label = f"OWN {arch} BASELINE retrained here (profile {profile}), not pretrained"
         return {l: layer_weight(model, l) for l in layers}, label, model
 

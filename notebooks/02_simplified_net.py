@@ -19,22 +19,20 @@
 # (`banding_lib.models.simplified_net`), trains it (or loads it from the result cache) and draws 5b.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke (seconds, synthetic images) | cpu (Imagenette on a 2-core CPU) | gpu (ImageNet, the article's scale)
-data_root = None  # None: $BANDING_DATA, else ./data
+profile = "cpu"  # smoke (seconds, synthetic images) | cpu (Imagenette on a 2-core CPU) | gpu-small (the book on one GPU) | gpu (ImageNet, the article's scale)
 results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0, 1, 2]  # seeds of the baseline
-jobs = 2  # runs trained in parallel when the cache lacks them
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, metrics, models, plots, reduce, tables, train
+from banding_lib import article, config, metrics, models, plots, reduce, runner, tables
 
-train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
+config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
 plots.use_offline_renderer()
-runs = train.ensure(["baseline"], profile, seeds, results_root, data_root, jobs)
+runs = runner.load(["baseline"], profile, seeds, results_root)
 baseline = [runs["baseline", s] for s in seeds]
-config = baseline[0].config
+cfg = baseline[0].config
 
 # %% [markdown]
 # ## Figure 4: the architecture
@@ -51,8 +49,8 @@ plots.architecture_diagram(models.describe(models.simplified_net(1001)), title="
 # on seed 0 only; seeds 1 and 2 below confirm it.
 
 # %%
-scaled = models.simplified_net(baseline[0].metrics["num_classes"], **config["model"])
-display(tables.profile_differences(config, scaled, baseline[0].metrics["num_classes"]))
+scaled = baseline[0].model()
+display(tables.profile_differences(cfg, scaled, baseline[0].metrics["num_classes"]))
 plots.architecture_diagram(models.describe(scaled), title=f"As trained here (profile {profile})")
 
 # %% [markdown]

@@ -16,26 +16,24 @@
 # The article changed one thing at a time and looked at 5a and 5b: rotate every image by 90 degrees,
 # remove GAP (a fully connected layer over the whole map), pool along x only, and seven ways of keeping
 # spatial information that did *not* remove banding. Every run here is the simplified network of the
-# previous page with one keyword argument changed (`banding_lib.models.PRESETS`).
+# previous page with one keyword argument changed (`banding_lib.config.RUNS`).
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke | cpu | gpu
-data_root = None  # None: $BANDING_DATA, else ./data
+profile = "cpu"  # smoke | cpu | gpu-small | gpu
 results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0, 1, 2]  # seeds of baseline, rotated, flatten and x_pool; the other runs use seed 0
-jobs = 2
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, models, plots, tables, train, widgets
+from banding_lib import article, config, plots, runner, tables, widgets
 
-train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
+config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
 plots.use_offline_renderer()
 main = ["baseline", "rotated", "flatten", "x_pool"]
 persisting = ["masks3", "masks5", "masks16", "mask_full", "attention", "coordconv", "groups", "maxpool_fc"]
-runs = train.ensure(main, profile, seeds, results_root, data_root, jobs)
-runs |= train.ensure(persisting, profile, [seeds[0]], results_root, data_root, jobs)
+runs = runner.load(main, profile, seeds, results_root)
+runs |= runner.load(persisting, profile, [seeds[0]], results_root)
 first = {p: runs[p, seeds[0]] for p in main + persisting}
 all_runs = list(runs.values())
 frame = plots.scores_frame(all_runs, ["block5.a", "block5.b"], kinds=("W", "dW", "NMF"))
@@ -53,7 +51,7 @@ def finding(preset, layer="block5.b", claim=None, ref=None, figure=None):
     (see article.grade), led by the grade: reproduced / partly / not."""
     s = tables.seed_mean(rows, preset, layer)
     art = article.ARTICLE_SHARES.get((preset, layer))
-    said = f"article {art[0]:.2f} / {art[1]:.2f}" if art else f"article: {article.ARTICLE_FINDINGS[preset]}"
+    said = f"article {art[0]:.2f} / {art[1]:.2f}" if art else f"article: {config.RUNS[preset]["article"]}"
     head = f"**{figure + ': ' if figure else ''}{article.grade(claim, s['row'], s['col'], ref)}.** " if claim else ""
     return (f"{head}`{preset}` {layer}: {tables.describe_scores(s)} — *{article.verdict(s['row'], s['col'])}* ({said})")
 
@@ -104,7 +102,7 @@ plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Banding of 
 # %%
 display(Markdown("\n".join(f"- {finding(p, claim='still banded')}" for p in persisting)))
 for p in persisting:
-    display(plots.layer_grid(first[p].weights["block5.b"], title=f"{p}, 5b — {models.PRESETS[p]['about']}", columns=24, pixel=4))
+    display(plots.layer_grid(first[p].weights["block5.b"], title=f"{p}, 5b — {config.RUNS[p]['about']}", columns=24, pixel=4))
 
 # %% [markdown]
 # ## Pick a neuron

@@ -19,38 +19,36 @@
 # keyword argument (`banding_lib.architectures.torchvision_net`).
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke | cpu | gpu
-data_root = None  # None: $BANDING_DATA, else ./data
+profile = "cpu"  # smoke | cpu | gpu-small | gpu
 results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0]
-jobs = 2
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import architectures, article, plots, tables, train
+from banding_lib import architectures, article, config, plots, runner, tables
 
-train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
+config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
 plots.use_offline_renderer()
-runs = train.ensure(list(architectures.ARCH_PRESETS), profile, seeds, results_root, data_root, jobs)
-config = runs["googlenet_baseline", seeds[0]].config
-shapes = {arch: architectures.last_map_shape(architectures.torchvision_net(arch, 10, **runs[f"{arch}_baseline", seeds[0]].config["model"]),
-                                             config["model"]["in_size"]) for arch in ("googlenet", "resnet50", "vgg19")}
+runs = runner.load(config.ARCHITECTURES, profile, seeds, results_root)
+cfg = runs["googlenet_baseline", seeds[0]].config
+shapes = {arch: architectures.last_map_shape(runs[f"{arch}_baseline", seeds[0]].model(), cfg["model"]["in_size"])
+          for arch in ("googlenet", "resnet50", "vgg19")}
 display(Markdown(
-    f"**Scale of this profile (`{profile}`).** Inputs {config['model']['in_size']} px (the article: 224), every channel "
-    f"count x{config['model']['width']}, {config['train']['steps'] or config['train']['epochs']} "
-    f"{'steps' if config['train']['steps'] else 'epochs'} of batch {config['train']['batch_size']} on "
-    f"`{config['data']['dataset']}`. The last maps are therefore "
+    f"**Scale of this profile (`{profile}`).** Inputs {cfg['model']['in_size']} px (the article: 224), every channel "
+    f"count x{cfg['model']['width']}, {cfg['train']['steps'] or cfg['train']['epochs']} "
+    f"{'steps' if cfg['train']['steps'] else 'epochs'} of batch {cfg['train']['batch_size']} on "
+    f"`{cfg['data']['dataset']}`. The last maps are therefore "
     + ", ".join(f"{a} {c}x{h}x{w}" for a, (c, h, w) in shapes.items())
     + " (the article: 7x7)"
     + (". To keep a real last map at this input size the stem's first max pool is replaced by an identity "
        "(`stem_pool=False`: " + ", ".join(f"{a} `{architectures.STEM_POOLS[a]}`" for a in shapes)
-       + "), which halves the total stride" if not config["model"].get("stem_pool", True) else "")
+       + "), which halves the total stride" if not cfg["model"].get("stem_pool", True) else "")
     + ". Structures are torchvision's; torchvision's InceptionV1 uses a 3x3 conv where the "
     "original mixed5b branch has 5x5. Peak LR: "
     + ", ".join(f"{a} {runs[f'{a}_baseline', seeds[0]].config['train']['lr']:g}" for a in shapes)
-    + " (plain VGG19, without batch norm, learns nothing at the others' LR: `architectures.LR_SCALE`)."
-    + " Weight decay / conv init scale per architecture (`architectures.CPU_RECIPE`, each chosen on one seed-0 run): "
+    + " (plain VGG19, without batch norm, learns nothing at the others' LR: `config.LR_SCALE`)."
+    + " Weight decay / conv init scale per architecture (`config.SMALL_DATA_RECIPE`, each chosen on one seed-0 run): "
     + ", ".join(f"{a} {runs[f'{a}_baseline', seeds[0]].config['train']['weight_decay']:g} / "
                 f"x{runs[f'{a}_baseline', seeds[0]].config['model'].get('init_scale', 1.0):g}" for a in shapes)
     + " (the simplified net's 2e-2 stopped GoogLeNet and VGG19 from learning)."

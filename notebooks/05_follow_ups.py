@@ -19,22 +19,20 @@
 # figures give. Last, we watch banding appear over training.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke | cpu | gpu
-data_root = None  # None: $BANDING_DATA, else ./data
+profile = "cpu"  # smoke | cpu | gpu-small | gpu
 results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0, 1, 2]  # seeds of baseline, rotated and flatten; the follow-ups use seed 0
-jobs = 2
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, models, plots, tables, train
+from banding_lib import article, config, plots, runner, tables
 
-train.validate_params(profile=profile, seeds=seeds, jobs=jobs, data_root=data_root, results_root=results_root)
+config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
 plots.use_offline_renderer()
-runs = train.ensure(["baseline", "rotated", "flatten"], profile, seeds, results_root, data_root, jobs)
-runs |= train.ensure(list(models.PRESETS), profile, [seeds[0]], results_root, data_root, jobs)
-first = {p: runs[p, seeds[0]] for p in models.PRESETS}
+runs = runner.load(["baseline", "rotated", "flatten"], profile, seeds, results_root)
+runs |= runner.load(config.SIMPLIFIED, profile, [seeds[0]], results_root)
+first = {p: runs[p, seeds[0]] for p in config.SIMPLIFIED}
 
 
 def scores(preset, layer="block5.b"):

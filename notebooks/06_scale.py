@@ -23,19 +23,17 @@
 # `python -m banding_lib train study --jobs 2` trains them).
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke | cpu | gpu
-data_root = None  # None: $BANDING_DATA, else ./data
+profile = "cpu"  # smoke | cpu | gpu-small | gpu
 results_root = None  # None: $BANDING_RESULTS, else ./results
-jobs = 2
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import metrics, plots, study, tables, train
+from banding_lib import config, metrics, plots, study, tables
 
-train.validate_params(profile=profile, jobs=jobs, data_root=data_root, results_root=results_root)
+config.validate_params(profile=profile, results_root=results_root)
 plots.use_offline_renderer()
-frame = study.ensure(profile, results_root, data_root, jobs)
+frame = study.frame(profile, results_root)
 
 # %% [markdown]
 # ## Banding against training cost

@@ -6,7 +6,8 @@ import torchvision
 from torch import nn
 
 from banding_lib import architectures
-from banding_lib.architectures import (ARCH_PRESETS, ARCHS, ARTICLE_LAYERS, TYPICAL_LAYERS, last_map_shape,
+from banding_lib.config import ARCHITECTURES, RUNS
+from banding_lib.architectures import (ARCHS, ARTICLE_LAYERS, TYPICAL_LAYERS, last_map_shape,
                                        torchvision_net)
 from banding_lib.layers import get_layer, layer_weight
 
@@ -19,22 +20,10 @@ def _first_linear(model: nn.Module) -> nn.Linear:
     return next(m for m in model.modules() if isinstance(m, nn.Linear))
 
 
-def test_presets_are_the_nine_runs_of_figures_9_to_11():
-    assert sorted(ARCH_PRESETS) == sorted(f"{a}_{v}" for a in ("googlenet", "resnet50", "vgg19")
-                                          for v in ("baseline", "rotated", "flatten"))
-    for name, preset in ARCH_PRESETS.items():
-        arch, variant = name.split("_")
-        assert preset["arch"] == arch
-        assert preset["model"] == {"head": "flatten" if variant == "flatten" else "gap"}
-        assert preset["data"] == {"rotate90": variant == "rotated"}
-        assert arch in preset["about"]
-    assert "bug" in ARCH_PRESETS["vgg19_flatten"]["about"]
-
-
-@pytest.mark.parametrize("name", sorted(ARCH_PRESETS))
+@pytest.mark.parametrize("name", ARCHITECTURES)
 def test_preset_trains_one_step(name):
     torch.manual_seed(0)
-    preset = ARCH_PRESETS[name]
+    preset = RUNS[name]
     model = torchvision_net(preset["arch"], 10, width=1 / 16, head=preset["model"]["head"], in_size=32).train()
     x = torch.randn(4, 3, 32, 32)
     if preset["data"]["rotate90"]:

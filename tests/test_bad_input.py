@@ -15,6 +15,7 @@ from PIL import Image
 
 from banding_lib import data, metrics, reduce, results, train
 from banding_lib.__main__ import main
+from banding_lib.config import resolve, validate_params
 
 REPO = Path(__file__).resolve().parents[1]
 SMOKE = ["--profile", "smoke", "--quiet"]
@@ -47,7 +48,7 @@ def photos(root: Path, per_class: int = 12, classes=("cat", "dog")) -> Path:
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("results")
-    return train.train(train.resolve("baseline", "smoke", 0, steps=2, log_every=1), root, progress=False)
+    return train.train(resolve("baseline", "smoke", 0, steps=2, log_every=1), root, progress=False)
 
 
 # --- data ---
@@ -102,7 +103,7 @@ def test_fewer_images_than_one_batch(capsys, tmp_path):
 def test_a_photo_folder_trains(tmp_path):
     # the valid neighbour of the cases above: the same layout with enough readable photos trains
     photos(tmp_path, per_class=16)
-    folder = train.train(train.resolve("baseline", "smoke", 0, dataset=str(tmp_path), steps=2, log_every=1),
+    folder = train.train(resolve("baseline", "smoke", 0, dataset=str(tmp_path), steps=2, log_every=1),
                          tmp_path / "results", progress=False)
     assert results.load_run(folder).metrics["num_classes"] == 2
 
@@ -162,12 +163,12 @@ def test_set_without_equals(capsys):
     (dict(seeds=[0, 1.5]), "notebook parameter 'seeds' is list [0, 1.5]; expected list of int"),
     (dict(profile=1), "notebook parameter 'profile' is int 1; expected str, one of smoke, cpu, gpu"),
     (dict(runs="baseline"), "notebook parameter 'runs' is str 'baseline'; expected list of str (preset names)"),
-    (dict(jobs=True), "notebook parameter 'jobs' is bool True; expected int >= 1"),
+    (dict(seed=True), "notebook parameter 'seed' is bool True; expected int"),
     (dict(colour="red"), "unknown notebook parameter 'colour'; known: profile, seed, seeds, runs"),
 ])
 def test_notebook_parameter_of_the_wrong_type(params, message):
     with pytest.raises(TypeError) as err:
-        train.validate_params(**params)
+        validate_params(**params)
     assert str(err.value).startswith(message), str(err.value)
 
 
@@ -177,13 +178,13 @@ def test_notebook_parameter_of_the_wrong_type(params, message):
 ])
 def test_notebook_parameter_of_an_unknown_value(params, message):
     with pytest.raises(ValueError) as err:
-        train.validate_params(**params)
+        validate_params(**params)
     assert str(err.value).startswith(message)
 
 
 def test_good_notebook_parameters_pass():
-    params = dict(profile="smoke", seeds=[0, 1], runs=["baseline", "rotated"], jobs=2, results_root=None)
-    assert train.validate_params(**params) == params
+    params = dict(profile="smoke", seeds=[0, 1], runs=["baseline", "rotated"], results_root=None)
+    assert validate_params(**params) == params
 
 
 # --- weights handed to the reduction and the score ---

@@ -140,11 +140,63 @@ def test_augment_shapes_and_interventions():
         data.augment(x.float(), train=False)
 
 
-def test_batches_shard_one_permutation():
+def test_in_memory_batches_shard_one_permutation_and_resume_mid_epoch():
     x, y = torch.arange(10)[:, None], torch.arange(10)
-    seen = [b[1] for r in range(2) for b in data.batches(x, y, 3, shuffle=True, seed=1, rank=r, world=2)]
+    split = data.InMemory(x, y, 10)
+    seen = [b[1] for r in range(2) for b in split.epoch(3, seed=1, rank=r, world=2, drop_last=False)]
     assert sorted(torch.cat(seen).tolist()) == list(range(10))
-    assert [len(b[1]) for b in data.batches(x, y, 4, shuffle=False, drop_last=True)] == [4, 4]
+    assert [len(b[1]) for b in split.epoch(4, shuffle=False)] == [4, 4]
+    whole = [b[1].tolist() for b in split.epoch(2, seed=3, epoch=1)]
+    assert [b[1].tolist() for b in split.epoch(2, seed=3, epoch=1, skip=2)] == whole[2:]
+    # torch's DistributedSampler order: one permutation of seed * 1000 + epoch
+    assert sum(whole, []) == torch.randperm(10, generator=torch.Generator().manual_seed(3001)).tolist()
+
+
+def imagenet_tree(root, per_class=(6, 2), classes=("n01440764", "n02102040", "n02979186"), corrupt=True):
+    """An ImageNet-layout tree: train/ and val/ wnid folders of JPEGs of mixed sizes (and one PNG), a
+    greyscale and a CMYK JPEG, and (corrupt=True) one file that is not an image though named .JPEG."""
+    rng = np.random.default_rng(0)
+    for split, n in zip(("train", "val"), per_class):
+        for k, wnid in enumerate(classes):
+            folder = root / split / wnid
+            folder.mkdir(parents=True)
+            for i in range(n):
+                h, w = (int(v) for v in rng.integers(24, 90, 2))
+                img = Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8))
+                img = img.convert("L") if i == 1 else img.convert("CMYK") if i == 2 else img
+                img.save(folder / f"{wnid}_{i}.{'png' if i == 3 else 'JPEG'}")
+    if corrupt:
+        (root / "train" / classes[0] / "broken.JPEG").write_bytes(b"\xff\xd8 not a JPEG at all")
+    return root
+
+
+def test_stream_reads_mixed_photos_skips_a_corrupt_one_and_follows_the_same_order(tmp_path):
+    tree = imagenet_tree(tmp_path / "in")
+    stream = data.Stream(tree / "train", 32, workers=0)
+    assert len(stream) == 19 and stream.num_classes == 3
+    with pytest.warns(UserWarning, match="broken.JPEG"):
+        batches = list(stream.epoch(4, seed=1, epoch=2, drop_last=False))
+    images = torch.cat([b[0] for b in batches])
+    assert images.dtype == torch.uint8 and images.shape == (18, 3, 32, 32)  # 19 files, the corrupt one skipped
+    order = data.epoch_order(19, 1, 2)
+    expected = [int(stream.labels[i]) for i in order if stream.set.samples[i][0].name != "broken.JPEG"]
+    assert torch.cat([b[1] for b in batches]).tolist() == expected  # the in-memory order, as DistributedSampler
+    with pytest.warns(UserWarning):  # resume: from the second batch on, the same batches
+        tail = list(stream.epoch(4, seed=1, epoch=2, drop_last=False, skip=1))
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(tail, batches[1:])) and len(tail) == len(batches) - 1
+    assert torch.equal(images[0], data.read_image(stream.set.samples[order[0]][0], 32))
+
+
+def test_stream_with_worker_processes_and_decoding_in_batches(tmp_path):
+    tree = imagenet_tree(tmp_path / "in", corrupt=False)
+    one = list(data.Stream(tree / "train", 32, workers=0).epoch(6, seed=0))
+    two = list(data.Stream(tree / "train", 32, workers=2).epoch(6, seed=0))
+    batched = list(data.Stream(tree / "train", 32, workers=2, decode="device").epoch(6, seed=0, device=torch.device("cpu")))
+    for a, b, c in zip(one, two, batched):
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], c[1])
+        assert c[0].shape == a[0].shape and (c[0].float() - a[0].float()).abs().mean() < 2  # same decoder family
+    sub = data.Stream(tree / "val", 16).subset([0, 3])
+    assert len(sub) == 2 and sub.labels.tolist() == [0, 1]
 
 
 def test_stratified_subset_takes_every_class_alike():

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from banding_lib import results, train
+from banding_lib.config import resolve
 
 REPO = Path(__file__).resolve().parents[1]
 LONG = dict(steps=30, checkpoint_every=5, log_every=5)  # a few seconds of smoke training
@@ -54,7 +55,7 @@ _STEP_PRINTER = textwrap.dedent("""
 
 
 def test_sigkill_at_a_random_step_resumes_to_the_uninterrupted_weights(tmp_path):
-    config = train.resolve("baseline", "smoke", 0, **LONG)
+    config = resolve("baseline", "smoke", 0, **LONG)
     kill_at = random.randrange(LONG["checkpoint_every"] + 1, LONG["steps"] - 1)
     driver = tmp_path / "step_printer.py"
     driver.write_text(_STEP_PRINTER)
@@ -100,7 +101,7 @@ def finished(tmp_path_factory):
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("finished")
-    config = train.resolve("baseline", "smoke", 0, steps=4, log_every=2)
+    config = resolve("baseline", "smoke", 0, steps=4, log_every=2)
     train.train(config, root, progress=False)
     torch.set_num_threads(before)
     return config, root
@@ -138,7 +139,7 @@ def test_a_damaged_finished_run_is_reported_and_left_as_it_is(finished, tmp_path
 
 @pytest.mark.parametrize("damage", [_truncate, _scramble], ids=["truncated", "scrambled"])
 def test_a_damaged_checkpoint_is_reported_and_left_as_it_is(tmp_path, damage):
-    config = train.resolve("baseline", "smoke", 0, steps=8, checkpoint_every=2, log_every=4)
+    config = resolve("baseline", "smoke", 0, steps=8, checkpoint_every=2, log_every=4)
     folder = train.train(config, tmp_path, progress=False, stop_after=5)
     damage(folder / "checkpoint.pt")
     before = (folder / "checkpoint.pt").read_bytes()
@@ -151,7 +152,7 @@ def test_a_damaged_checkpoint_is_reported_and_left_as_it_is(tmp_path, damage):
 # --- two runs of one config at once ---
 
 def test_two_runs_of_one_config_train_once(tmp_path):
-    config = train.resolve("baseline", "smoke", 0, **LONG)
+    config = resolve("baseline", "smoke", 0, **LONG)
     folder = results.run_dir(config, tmp_path)
     args = _cli("train", "baseline", "--profile", "smoke", "--results", str(tmp_path), *LONG_ARGS)  # progress on
     procs = [subprocess.Popen(args, cwd=REPO, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -193,7 +194,7 @@ def _nan_from_call(n: int, monkeypatch):
 
 
 def test_nan_loss_stops_with_the_step_and_the_last_good_checkpoint(tmp_path, monkeypatch):
-    config = train.resolve("baseline", "smoke", 0, steps=12, checkpoint_every=2, log_every=4)
+    config = resolve("baseline", "smoke", 0, steps=12, checkpoint_every=2, log_every=4)
     _nan_from_call(8, monkeypatch)  # steps 1-7 fine, the 8th loss is NaN
     with pytest.raises(train.TrainingDiverged) as err:
         train.train(config, tmp_path, progress=False)
@@ -205,7 +206,7 @@ def test_nan_loss_stops_with_the_step_and_the_last_good_checkpoint(tmp_path, mon
 
 
 def test_divergence_from_the_first_step_names_no_checkpoint(tmp_path, monkeypatch):
-    config = train.resolve("baseline", "smoke", 0, steps=4, log_every=2)
+    config = resolve("baseline", "smoke", 0, steps=4, log_every=2)
     _nan_from_call(1, monkeypatch)
     with pytest.raises(train.TrainingDiverged, match=r"loss is nan at step 0 .*last good checkpoint: none"):
         train.train(config, tmp_path, progress=False)
@@ -215,7 +216,7 @@ def test_divergence_from_the_first_step_names_no_checkpoint(tmp_path, monkeypatc
 def test_a_huge_lr_stops_and_never_checkpoints_bad_weights(tmp_path, lr):
     # A step can leave NaN/Inf weights or batch-norm statistics while its loss was finite: they are checked
     # before every record and checkpoint, so the checkpoint the message names is a good one.
-    config = train.resolve("baseline", "smoke", 0, lr=lr, steps=12, checkpoint_every=2, log_every=2)
+    config = resolve("baseline", "smoke", 0, lr=lr, steps=12, checkpoint_every=2, log_every=2)
     with pytest.raises(train.TrainingDiverged, match=r"(loss is|weights hold) (nan|inf|NaN).* at step \d+ ") as err:
         train.train(config, tmp_path, progress=False)
     ckpt_file = results.run_dir(config, tmp_path) / "checkpoint.pt"

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from banding_lib import models
+from banding_lib.config import RUNS, SIMPLIFIED
 
 TINY = dict(width=0.125, in_size=32, pools=3)  # 5b has 64 channels on a 4x4 map
 
@@ -45,10 +46,10 @@ def test_l2_pool_is_root_mean_square_and_halves_with_ceil():
     torch.testing.assert_close(y, torch.full_like(y, 2.0), atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("name", list(models.PRESETS))
+@pytest.mark.parametrize("name", SIMPLIFIED)
 def test_every_preset_trains_one_step(name):
     torch.manual_seed(0)
-    model = models.build(name, 10, **TINY)
+    model = models.simplified_net(10, **{**RUNS[name]["model"], **TINY})
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     x, y = torch.randn(4, 3, 32, 32), torch.randint(0, 10, (4,))
@@ -63,18 +64,6 @@ def test_every_preset_trains_one_step(name):
     # and moved, but for the attention scores' bias: softmax over positions ignores a constant shift
     unchanged = [n for n, p in model.named_parameters() if torch.equal(p, before[n]) and n != "head.score.bias"]
     assert unchanged == []
-
-
-def test_presets_are_complete():
-    expected = {"baseline", "rotated", "flatten", "x_pool", "masks3", "masks5", "masks16", "mask_full",
-                "attention", "coordconv", "groups", "maxpool_fc", "xy_pool", "random_rotation", "vflip"}
-    assert set(models.PRESETS) == expected
-    assert set(models.FOLLOW_UPS) <= expected
-    for preset in models.PRESETS.values():
-        assert set(preset) == {"model", "data", "about"} and preset["about"]
-        assert set(preset["data"]) <= {"rotate90", "random_rotation", "vflip"}
-    assert models.PRESETS["rotated"]["data"] == {"rotate90": True}
-    assert models.build("masks16", 10, **TINY).head.masks.shape == (16, 4, 4)
 
 
 def test_coordconv_adds_two_inputs_to_5a_and_5b_only():
@@ -148,10 +137,6 @@ def test_mask_full_starts_as_gap():
 def test_unknown_names_list_the_valid_ones():
     with pytest.raises(ValueError, match="unknown head 'nope'.*gap.*flatten.*maxpool_fc"):
         models.simplified_net(10, head="nope", **TINY)
-    with pytest.raises(ValueError, match="did you mean baseline.*Valid presets: baseline, rotated"):
-        models.build("basline", 10, **TINY)
-    with pytest.raises(TypeError, match="scale keywords"):
-        models.build("baseline", 10, head="x")
 
 
 @pytest.mark.parametrize("kwargs, message", [

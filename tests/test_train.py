@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from banding_lib import models, results, train
-from banding_lib.architectures import ARCH_PRESETS
+from banding_lib import config, models, results, runner, train
+from banding_lib.config import PROFILES, resolve
+from banding_lib.layers import layer_weight
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = dict(steps=2, log_every=1)  # two optimizer steps, a record after each
@@ -24,14 +25,14 @@ def _finite_score(score: dict) -> bool:
     return all(math.isfinite(score[k]) for k in ("row", "col", "row_pooled", "col_pooled")) and score["neurons"] > 0
 
 
-@pytest.mark.parametrize("preset", list(models.PRESETS) + list(ARCH_PRESETS))
+@pytest.mark.parametrize("preset", list(config.RUNS))
 def test_every_preset_trains_and_scores_its_tracked_layers(preset, tmp_path):
-    config = train.resolve(preset, "smoke", 0, **TINY)
-    folder = train.train(config, tmp_path, progress=False)
+    cfg = resolve(preset, "smoke", 0, **TINY)
+    folder = train.train(cfg, tmp_path, progress=False)
     m = json.loads((folder / "metrics.json").read_text())
     assert m["steps"] == 2 and [h["step"] for h in m["history"]] == [1, 2]
     assert math.isfinite(m["final"]["loss"]) and all(math.isfinite(h["loss"]) for h in m["history"])
-    _, tracked = train.build_model(config, m["num_classes"])
+    _, tracked = models.build(cfg, m["num_classes"])
     assert m["tracked"] == tracked and set(m["final"]["banding"]) == set(tracked)
     for name in tracked:
         for kind in ("W", "dW"):
@@ -41,28 +42,30 @@ def test_every_preset_trains_and_scores_its_tracked_layers(preset, tmp_path):
     run = results.load_run(folder)  # checksums match what was written
     assert set(run.weights) == set(tracked)
     assert not torch.equal(run.weights[tracked[0]], run.init[tracked[0]])  # training moved the weights
+    model = run.model()  # the one way to rebuild a trained model: model.pt in the run's own architecture
+    assert not model.training and torch.equal(layer_weight(model, tracked[0]), run.weights[tracked[0]])
 
 
 def test_a_finished_run_is_reused_not_retrained(tmp_path, monkeypatch):
-    config = train.resolve("baseline", "smoke", 0, **TINY)
+    config = resolve("baseline", "smoke", 0, **TINY)
     folder = train.train(config, tmp_path, progress=False)
     stamps = {f.name: f.stat().st_mtime_ns for f in folder.iterdir()}
 
     def no_training(*args, **kwargs):
         raise AssertionError("a finished run was trained again")
 
-    monkeypatch.setattr(train, "_train_locked", no_training)
-    assert train.train(train.resolve("baseline", "smoke", 0, **TINY), tmp_path, progress=False) == folder
+    monkeypatch.setattr(train, "_fit", no_training)
+    assert train.train(resolve("baseline", "smoke", 0, **TINY), tmp_path, progress=False) == folder
     assert {f.name: f.stat().st_mtime_ns for f in folder.iterdir()} == stamps
 
 
 def test_seed_and_overrides_select_their_own_folder(tmp_path):
-    base = train.resolve("baseline", "smoke", 0, **TINY)
-    others = [train.resolve("baseline", "smoke", 1, **TINY), train.resolve("baseline", "smoke", 0, steps=3, log_every=1),
-              train.resolve("baseline", "smoke", 0, **TINY, width=0.25), train.resolve("rotated", "smoke", 0, **TINY)]
+    base = resolve("baseline", "smoke", 0, **TINY)
+    others = [resolve("baseline", "smoke", 1, **TINY), resolve("baseline", "smoke", 0, steps=3, log_every=1),
+              resolve("baseline", "smoke", 0, **TINY, width=0.25), resolve("rotated", "smoke", 0, **TINY)]
     folders = {results.run_dir(c, tmp_path) for c in [base, *others]}
     assert len(folders) == 5
-    assert results.run_dir(train.resolve("baseline", "smoke", 0, **TINY), tmp_path) == results.run_dir(base, tmp_path)
+    assert results.run_dir(resolve("baseline", "smoke", 0, **TINY), tmp_path) == results.run_dir(base, tmp_path)
 
 
 def _final_state(folder: Path):
@@ -85,7 +88,7 @@ def _assert_same_weights(a: Path, b: Path):
 @pytest.mark.parametrize("preset", ["baseline", "googlenet_baseline"])
 def test_resume_ends_with_the_weights_of_an_uninterrupted_run(preset, tmp_path):
     # log and checkpoint intervals that do not divide each other: the loss of a record spans the resume
-    config = train.resolve(preset, "smoke", 0, steps=9, checkpoint_every=3, log_every=2)
+    config = resolve(preset, "smoke", 0, steps=9, checkpoint_every=3, log_every=2)
     whole = train.train(config, tmp_path / "whole", progress=False)
 
     cut = train.train(config, tmp_path / "cut", progress=False, stop_after=5)  # "killed" after step 5
@@ -130,7 +133,7 @@ def test_ddp_on_two_cpu_processes(tmp_path):
            "--set", "steps=6", "--set", "log_every=3", "--set", "checkpoint_every=3"]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    config = train.resolve("baseline", "smoke", 0, steps=6, log_every=3, checkpoint_every=3)
+    config = resolve("baseline", "smoke", 0, steps=6, log_every=3, checkpoint_every=3)
     folder = results.run_dir(config, tmp_path / "results")
     run = results.load_run(folder)
     assert run.metrics["world_size"] == 2 and run.metrics["steps"] == 6
@@ -149,48 +152,66 @@ def test_ddp_on_two_cpu_processes(tmp_path):
 
 
 def test_vgg19_trains_at_a_scaled_lr_unless_lr_is_given():
-    smoke = train.PROFILES["smoke"].lr
-    assert train.resolve("vgg19_baseline", "smoke")["train"]["lr"] == pytest.approx(0.2 * smoke)
-    assert train.resolve("resnet50_baseline", "smoke")["train"]["lr"] == smoke
-    assert train.resolve("vgg19_baseline", "smoke", lr=0.3)["train"]["lr"] == 0.3
+    smoke = PROFILES["smoke"].lr
+    assert resolve("vgg19_baseline", "smoke")["train"]["lr"] == pytest.approx(0.2 * smoke)
+    assert resolve("resnet50_baseline", "smoke")["train"]["lr"] == smoke
+    assert resolve("vgg19_baseline", "smoke", lr=0.3)["train"]["lr"] == 0.3
 
 
-def test_ensure_trains_runs_with_overrides_in_parallel_processes(tmp_path, monkeypatch):
-    """ensure(..., steps=N) hands the overrides to the worker processes (the book's longer runs)."""
-    calls = []
-    real = train.train_many
-    monkeypatch.setattr(train, "train_many", lambda *a, **k: calls.append((a, k)) or real(*a, **k))
-    runs = train.ensure(["baseline", "rotated"], "smoke", [0], tmp_path, jobs=2, steps=6, checkpoint_every=3)
-    assert len(calls) == 1 and calls[0][1] == {"jobs": 2}
-    assert {c["train"]["steps"] for c in calls[0][0][0]} == {6}  # the workers receive the resolved configs
-    assert {r.metrics["steps"] for r in runs.values()} == {6}
-    assert all(r.config["train"]["checkpoint_every"] == 3 for r in runs.values())
+def test_notebooks_load_runs_and_never_train(tmp_path, monkeypatch):
+    """runner.load returns finished runs; a missing one is an error naming the command that trains it."""
+    monkeypatch.setattr(train, "train", lambda *a, **k: pytest.fail("a notebook's load trained a run"))
+    with pytest.raises(runner.MissingRuns, match=r"rotated s0.*make runs PROFILE=smoke.*train rotated --profile smoke --seed 0"):
+        runner.load(["rotated"], "smoke", [0], tmp_path)
+    monkeypatch.undo()
+    train.train(resolve("baseline", "smoke", 0), tmp_path, progress=False)
+    runs = runner.load(["baseline"], "smoke", [0], tmp_path)
+    assert list(runs) == [("baseline", 0)] and runs["baseline", 0].metrics["steps"] == PROFILES["smoke"].steps
+
+
+def test_train_many_hands_workers_the_resolved_configs(tmp_path):
+    configs = [resolve(p, "smoke", 0, steps=6, checkpoint_every=3) for p in ("baseline", "rotated")]
+    assert runner.train_many(configs, tmp_path, jobs=2) == 0
+    runs = [results.load_run(results.run_dir(c, tmp_path)) for c in configs]
+    assert {r.metrics["steps"] for r in runs} == {6} and [r.config["preset"] for r in runs] == ["baseline", "rotated"]
+    assert all(results.config_hash(r.config) == results.config_hash(c) for r, c in zip(runs, configs))
 
 
 def test_layer_table_overrides_reach_the_model_and_the_folder_key(tmp_path):
-    base = train.resolve("baseline", "smoke", 0)
-    short = train.resolve("baseline", "smoke", 0, blocks=["block0", "block1", "block2", "block5"])
-    k3 = train.resolve("baseline", "smoke", 0, kernels=[7, 3, 3, 3, 3, 3])
+    base = resolve("baseline", "smoke", 0)
+    short = resolve("baseline", "smoke", 0, blocks=["block0", "block1", "block2", "block5"])
+    k3 = resolve("baseline", "smoke", 0, kernels=[7, 3, 3, 3, 3, 3])
     assert len({results.run_dir(c, tmp_path) for c in (base, short, k3)}) == 3
-    model, tracked = train.build_model(short, 10)
+    model, tracked = models.build(short, 10)
     assert "block4.e" not in tracked and {"block5.a", "block5.b", "block0.a"} <= set(tracked)
-    assert train.build_model(k3, 10)[0].get_submodule("block5.b").conv.kernel_size == (3, 3)
+    assert models.build(k3, 10)[0].get_submodule("block5.b").conv.kernel_size == (3, 3)
 
 
 def test_train_many_reports_a_failed_run_and_trains_the_others(tmp_path, capsys):
-    good = train.resolve("baseline", "smoke", 0, steps=2, log_every=1)
-    bad = train.resolve("baseline", "smoke", 0, steps=2, log_every=1, optimizer="nope")
-    assert train.train_many([good, bad], tmp_path, jobs=2) == 1
+    good = resolve("baseline", "smoke", 0, steps=2, log_every=1)
+    bad = resolve("baseline", "smoke", 0, steps=2, log_every=1, optimizer="nope")
+    assert runner.train_many([good, bad], tmp_path, jobs=2) == 1
     assert results.is_finished(results.run_dir(good, tmp_path))
     assert "FAILED" in capsys.readouterr().out
 
 
-def test_every_study_point_has_its_own_folder(tmp_path, monkeypatch):
-    from banding_lib import data, study
-
-    monkeypatch.setattr(data, "split_folder", lambda *a, **k: tmp_path)  # resolve checks the photos exist
-    folders = [results.run_dir(c, tmp_path) for _, c in study.configs("cpu")]
+def test_every_study_point_has_its_own_folder(tmp_path):
+    folders = [results.run_dir(c, tmp_path) for _, c in config.study_configs("cpu")]
     assert len(set(folders)) == len(folders)
+
+
+def test_resolve_reads_no_files(tmp_path, monkeypatch):
+    """resolve is pure: it works where the photos are not, and leaves nothing behind."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BANDING_DATA", str(tmp_path / "nowhere"))
+    for profile in config.PROFILES:
+        assert len(config.book_configs(profile)) == sum(len(s["seeds"]) for s in config.RUNS.values()) + len(config.STUDY)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_machine_settings_are_not_part_of_a_runs_identity(tmp_path):
+    a, b = resolve("baseline", "gpu", 0), resolve("baseline", "gpu", 0, decode="device")
+    assert b["machine"] == {"decode": "device"} and results.run_dir(a, tmp_path) == results.run_dir(b, tmp_path)
 
 
 @pytest.mark.parametrize("build, head_param", [

@@ -1,0 +1,325 @@
+"""What a run is: the profiles (how big, how long), ONE table of runs (what is trained), and `resolve`.
+
+    RUNS      every run of the book, by preset name: architecture, model keywords (head / intervention,
+              layer table), data interventions, LR scale, per-profile recipe, seeds, what it is and what
+              the article found
+    STUDY     the scale study's points: a preset with overrides of the profile, one thing varied at a time
+    PROFILES  smoke (tests), cpu (the default, 2 cores), gpu-small (the whole book on one GPU), gpu (the
+              article's scale)
+
+`resolve(preset, profile, seed, **overrides)` turns them into a run's config: a JSON-able dict holding
+everything that decides the run. It is pure (no file access): finished results load without the photos,
+and worker processes receive the resolved config itself. The CLI, `make runs`, the notebooks and the
+benchmarks all read from here.
+"""
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import inspect
+import os
+from dataclasses import dataclass
+
+from .models import SHORT_BLOCKS
+
+FORMAT = 1  # bump when the layout of a results folder changes incompatibly; part of every config
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big and how long. One frozen instance per profile in PROFILES."""
+
+    name: str
+    dataset: str  # photo set name or path (see data.split_folder); "synthetic" = built-in scenes, no files
+    image_size: int  # px, images decoded (or streamed) at this size
+    in_size: int  # px, network input: random-resized crops of the decoded image
+    simplified: dict  # scale of the simplified net: width, pools, init_scale (see models.simplified_net)
+    torchvision: dict  # scale of the torchvision architectures: width, stem_pool
+    batch_size: int  # global batch (split across DDP ranks)
+    steps: int  # optimizer steps; 0 = run `epochs` epochs
+    epochs: int = 0  # used when steps == 0
+    late_batch: tuple = (0, 0)  # (epoch, batch): switch to a bigger batch from that epoch, LR scaled along
+    lr: float = 0.05  # peak LR for batch_size (SGD)
+    optimizer: str = "sgd"  # "sgd" (Nesterov momentum) or "adamw"
+    momentum: float = 0.9
+    weight_decay: float = 5e-4  # on conv (and other) weights; none on batch norm and biases
+    head_weight_decay: float = -1.0  # on the classifier's weights (train.HEAD_PREFIXES); < 0: weight_decay
+    warmup: int = 100  # steps of linear warm-up, then cosine decay to 0
+    label_smoothing: float = 0.0
+    log_every: int = 50  # steps between records of loss, banding and subset accuracy
+    checkpoint_every: int = 100  # steps between atomic checkpoints
+    val_subset: int = 500  # val images (class-stratified, fixed) for the accuracy in intermediate records (all at the end)
+    stream: bool = False  # True: DataLoader workers read the photos from disk (ImageNet); False: decode once into memory
+    workers: int = 0  # DataLoader worker processes when streaming
+    threads: int = 0  # CPU threads per process; 0 = torch's default
+    amp: bool = True  # bf16 autocast (CUDA only)
+    channels_last: bool = True  # (CUDA only)
+    compile: bool = False  # torch.compile the model (CUDA only)
+    synthetic_images: int = 512  # number of synthetic training images (dataset "synthetic")
+    crop_scale: tuple = (0.25, 1.0)  # random-resized-crop area share
+    decode: str = "cpu"  # streaming only: "cpu" (workers decode) or "device" (workers read bytes, nvjpeg decodes batches)
+
+
+# Fields that decide how fast a run goes on this machine, not what it learns: kept out of the run's identity
+# (config["machine"], which results.config_hash skips). Older fields of that kind (threads, workers, ...)
+# stay in config["train"] so that finished results keep their folders.
+MACHINE_FIELDS = ("decode",)
+_SCALE_FIELDS = ("name", "simplified", "torchvision")
+
+PROFILES = {
+    # seconds: tests and CI, built-in synthetic scenes, no photos, no network
+    "smoke": Profile("smoke", "synthetic", 32, 32, dict(width=0.125, pools=3, init_scale=0.1),
+                     dict(width=0.0625), batch_size=16, steps=12, lr=0.05, warmup=2, log_every=4,
+                     checkpoint_every=4, val_subset=64, threads=1, synthetic_images=256),
+    # the default: Imagenette photos on a 2-core CPU, two runs in parallel, about two minutes a run. Chosen by
+    # the scale study (STUDY, book page 06_scale) on seed 0, confirmed on seeds 1 and 2: the article's twelve
+    # layers at width 3/16; 56 px input and 3 pools end on a 7x7 map as the article's 224 px and 5 pools;
+    # weight decay 2e-2 (at 5e-4 5b scored 0.54 / 0.36, at 1e-2 0.69 / 0.25, at 2e-2 0.92 / 0.04). The
+    # torchvision nets drop their stem's first max pool so that 56 px still ends on a 4x4 (VGG19: 3x3) map,
+    # with their own recipes (SMALL_DATA_RECIPE).
+    "cpu": Profile("cpu", "imagenette2-160", 64, 56, dict(width=0.1875, pools=3, init_scale=0.1),
+                   dict(width=0.125, stem_pool=False), batch_size=64, steps=600, lr=0.05, warmup=60,
+                   weight_decay=2e-2, log_every=50, checkpoint_every=100, val_subset=500, threads=1),
+    # the whole book on one GPU: Imagenette at 320 px (python -m banding_lib fetches it when online), the
+    # article's network at full width on 224 px crops (5 pools: a 7x7 final map, as the article), the torchvision
+    # nets at full width with their stem pools (7x7), decoded once into memory (9469 images at 256 px: 1.9 GB).
+    # The cpu profile's recipe (weight decay 2e-2, conv init x0.1) at the same LR x weight decay per image,
+    # 3000 steps of 256 (81 epochs). Not yet run on hardware: benchmarks/run.py cuda measures its speed.
+    "gpu-small": Profile("gpu-small", "imagenette2-320", 256, 224, dict(width=1.0, pools=5, init_scale=0.1),
+                         dict(width=1.0), batch_size=256, steps=3000, lr=0.1, warmup=300, weight_decay=2e-2,
+                         log_every=250, checkpoint_every=500, val_subset=1000, workers=8),
+    # the article's scale: ImageNet at 224 px, 90 epochs, batch 512 then 1024 from epoch 30, streamed from
+    # disk by DataLoader workers; torchrun --nproc_per_node 8 (--nnodes N for more machines)
+    "gpu": Profile("gpu", "imagenet", 256, 224, dict(width=1.0, pools=5, init_scale=1.0), dict(width=1.0),
+                   batch_size=512, steps=0, epochs=90, late_batch=(30, 1024), lr=0.2, warmup=2500,
+                   label_smoothing=0.0, log_every=500, checkpoint_every=2000, val_subset=10000,
+                   stream=True, workers=12, compile=True),
+}
+
+
+# --- the table of runs ---
+
+# Each architecture's recipe on small data (cpu and gpu-small profiles), chosen on seed 0 of its baseline on
+# the cpu profile (one run per choice; the closing notes of the project list them): the strong weight decay
+# that makes the simplified net band stopped GoogLeNet and VGG19 (no batch norm) from learning at all, so
+# they keep 5e-4; ResNet50 banded only with strong decay and a small conv init (0.61 / 0.26 vs 0.30 / 0.25).
+SMALL_DATA_RECIPE = {"googlenet": {"weight_decay": 5e-4, "init_scale": 1.0},
+                     "resnet50": {"weight_decay": 2e-2, "init_scale": 0.1},
+                     "vgg19": {"weight_decay": 5e-4}}
+# A profile's LR times this: plain VGG19 (no batch norm) does not start learning at the LR that suits the
+# others (cpu profile: loss stuck at ln 10 for 600 steps at 0.05 and 0.02); VGG was trained at 0.01 per 256.
+LR_SCALE = {"vgg19": 0.2}
+THREE_SEEDS = (0, 1, 2)  # for the runs whose comparison carries the article's claim
+
+
+def _run(about, article, head="gap", data=None, seeds=(0,), arch="simplified", **model):
+    spec = {"arch": arch, "model": {"head": head, **model}, "data": data or {}, "seeds": tuple(seeds),
+            "about": about, "article": article}
+    if arch != "simplified":
+        spec |= {"lr_scale": LR_SCALE.get(arch, 1.0),
+                 "recipe": {p: SMALL_DATA_RECIPE[arch] for p in ("cpu", "gpu-small")}}
+    return spec
+
+
+# What figures 9-11 retrain, and what they show (row / column share of the article's pictures, see ARTICLE.md)
+_ARCH_VARIANTS = {  # variant -> (head, rotate90, what it is)
+    "baseline": ("gap", False, "global average pooling, upright images"),
+    "rotated": ("gap", True, "global average pooling, images rotated 90 degrees"),
+    "flatten": ("flatten", False, "global pooling removed, the classifier sees the whole last map"),
+}
+_ARCH_FINDINGS = {
+    ("googlenet", "baseline"): "banded (0.75 / 0.19)",
+    ("googlenet", "rotated"): "vertical bands (0.19 / 0.73)",
+    ("googlenet", "flatten"): "banding weakened (0.54 / 0.27)",
+    ("resnet50", "baseline"): "banded (0.91 / 0.08)",
+    ("resnet50", "rotated"): "vertical bands (0.09 / 0.90)",
+    ("resnet50", "flatten"): "banding weakened (0.72 / 0.22)",
+    ("vgg19", "baseline"): "banded (0.84 / 0.13)",
+    ("vgg19", "rotated"): "vertical bands (0.12 / 0.86)",
+    ("vgg19", "flatten"): "still banded (0.84 / 0.14); the authors suspect a bug in that run",
+}
+
+# Every run of the book: the article's simplified net with each intervention, the follow-ups it proposed but
+# never ran, and figures 9-11's three architectures retrained three ways.
+RUNS = {
+    "baseline": _run("GAP then FC", "5b fully banded, 5a mostly banded", seeds=THREE_SEEDS),
+    "rotated": _run("inputs rotated 90 degrees", "vertical bands in 5b and mostly in 5a", data={"rotate90": True},
+                    seeds=THREE_SEEDS),
+    "flatten": _run("no GAP, FC over the whole map", "5b not banded, 5a still banded", "flatten", seeds=THREE_SEEDS),
+    "x_pool": _run("average over x only, then FC", "5b not banded, 5a banded", "x", seeds=THREE_SEEDS),
+    "masks3": _run("3 learned spatial masks before FC", "still banded", "masks", n_masks=3),
+    "masks5": _run("5 learned spatial masks before FC", "still banded", "masks", n_masks=5),
+    "masks16": _run("16 learned spatial masks before FC", "still banded", "masks", n_masks=16),
+    "mask_full": _run("a learned C x S x S mask after 5b, then GAP", "still banded", "mask_full"),
+    "attention": _run("attention pooling in place of GAP", "still banded", "attention"),
+    "coordconv": _run("CoordConv channels on the inputs of 5a and 5b", "still banded", coordconv=True),
+    "groups": _run("5b in 16 channel groups, each with its own FC", "still banded", "groups"),
+    "maxpool_fc": _run("global max pool, FC 4096, FC (VGG-like)", "still banded", "maxpool_fc"),
+    "xy_pool": _run("follow-up: x-pooled and y-pooled features together", "never run", "xy"),
+    "random_rotation": _run("follow-up: random rotations by any angle as a regularizer", "never run",
+                            data={"random_rotation": 180.0}),
+    "vflip": _run("follow-up: random vertical flips", "never run", data={"vflip": True}),
+    **{f"{arch}_{variant}": _run(f"{arch}, {what}", _ARCH_FINDINGS[arch, variant], head,
+                                 data={"rotate90": rotate}, arch=arch)
+       for arch in ("googlenet", "resnet50", "vgg19") for variant, (head, rotate, what) in _ARCH_VARIANTS.items()},
+}
+SIMPLIFIED = tuple(p for p, spec in RUNS.items() if spec["arch"] == "simplified")
+ARCHITECTURES = tuple(p for p, spec in RUNS.items() if spec["arch"] != "simplified")
+FOLLOW_UPS = ("xy_pool", "random_rotation", "vflip")
+
+
+def _point(axis, label, preset="baseline", seeds=(0,), **overrides):
+    return {"axis": axis, "label": label, "preset": preset, "seeds": tuple(seeds), "set": overrides}
+
+
+K3 = (7, 3, 3, 3, 3, 3)  # 3x3 kernels after the 7x7 0a
+
+# The scale study (book page 06_scale): one thing varied at a time around the profile (overrides of it); the
+# first point is the profile itself, the same run as the book's baseline seed 0. In the order they are trained.
+STUDY = [
+    _point("the profile", "the profile"),
+    _point("the profile", "the profile, trained on images rotated 90°", "rotated"),
+    _point("weight decay", "weight decay 5e-4 (the previous cpu profile)", weight_decay=5e-4),
+    _point("weight decay", "weight decay 5e-3", weight_decay=5e-3),
+    _point("weight decay", "weight decay 1e-2", weight_decay=1e-2),
+    _point("weight decay", "weight decay 5e-2", weight_decay=5e-2),
+    _point("steps", "300 steps", steps=300),
+    _point("steps", "1200 steps", steps=1200),
+    _point("depth", "short net: 0a 1a 2a 5a 5b (blocks 3-4 dropped)", blocks=list(SHORT_BLOCKS)),
+    _point("kernel size", "3x3 kernels after 0a", kernels=K3),
+    _point("width", "width 0.125", width=0.125),
+    _point("width", "width 0.375", width=0.375),
+    _point("input size", "40 px input (5x5 last map)", in_size=40, image_size=48),
+    _point("input size", "80 px input (10x10 last map)", in_size=80, image_size=88),
+    _point("augmentation", "crop area 0.08-1", crop_scale=[0.08, 1.0]),
+    _point("augmentation", "crop area 0.6-1", crop_scale=[0.6, 1.0]),
+    _point("init", "conv init scale 1", init_scale=1.0),
+]
+
+
+def get_profile(name: str) -> Profile:
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; valid profiles: {', '.join(PROFILES)}")
+    return PROFILES[name]
+
+
+def check_preset(name: str) -> str:
+    if name not in RUNS:
+        close = difflib.get_close_matches(name, RUNS, n=3)
+        raise ValueError(f"unknown preset {name!r}" + (f" (did you mean {' or '.join(close)}?)" if close else "")
+                         + f"; valid presets: {', '.join(RUNS)}")
+    return name
+
+
+def _model_keywords(arch: str) -> set:
+    from . import architectures, models  # builders only read, never called: no cycle at import time
+
+    builder = models.simplified_net if arch == "simplified" else architectures.torchvision_net
+    return set(inspect.signature(builder).parameters) - {"arch", "num_classes"}
+
+
+def _check_overrides(overrides: dict, prof: Profile, fields: set, arch: str) -> None:
+    """ValueError for a key that is neither a Profile field nor a model keyword, TypeError for a Profile
+    field of the wrong type: both would otherwise fail deep inside training."""
+    model_keys = _model_keywords(arch)
+    unknown = sorted(set(overrides) - fields - model_keys)
+    if unknown:
+        raise ValueError(f"unknown override {', '.join(map(repr, unknown))}; valid: Profile fields "
+                         f"{', '.join(sorted(fields))} and model keywords {', '.join(sorted(model_keys))}")
+    for key, value in overrides.items():
+        want = type(getattr(prof, key)) if key in fields else None
+        ok = want is None or isinstance(value, want) or (want is float and isinstance(value, int)) or (
+            want is tuple and isinstance(value, list))
+        if not ok:
+            raise TypeError(f"override {key}={value!r} is a {type(value).__name__}; expected {want.__name__}")
+
+
+def resolve(preset: str, profile: str = "cpu", seed: int = 0, data_root=None, **overrides) -> dict:
+    """The resolved config of a run: everything that decides its outcome, JSON-able; no file access.
+    overrides: Profile fields (steps=..., lr=...) or model keywords (init_scale=..., width=...); they win over
+    the preset's recipe on this profile, which wins over the profile. data_root: where the photo sets lie
+    (None: data.data_root's default, looked up when the run loads its photos)."""
+    spec = RUNS[check_preset(preset)]
+    prof = get_profile(profile)
+    arch = spec["arch"]
+    fields = {f.name for f in dataclasses.fields(Profile)} - set(_SCALE_FIELDS)
+    _check_overrides(overrides, prof, fields, arch)
+    scale = dict(prof.simplified if arch == "simplified" else prof.torchvision)
+    prof_over = {"lr": round(prof.lr * spec.get("lr_scale", 1.0), 12)}  # an explicit lr= override wins
+    settings = {**spec.get("recipe", {}).get(profile, {}), **overrides}
+    prof_over.update({k: v for k, v in settings.items() if k in fields})
+    scale.update({k: v for k, v in settings.items() if k not in fields})
+    prof = dataclasses.replace(prof, **prof_over)
+    train = {k: v for k, v in dataclasses.asdict(prof).items() if k not in _SCALE_FIELDS + MACHINE_FIELDS}
+    return {
+        "preset": preset, "profile": profile, "seed": int(seed), "arch": arch,
+        "model": {**spec["model"], **scale, "in_size": prof.in_size},
+        "data": {"dataset": prof.dataset, **spec["data"]},
+        "train": train,
+        "format": FORMAT,
+        # how and where on this machine: not part of the run's identity (results.config_hash skips both)
+        "machine": {k: getattr(prof, k) for k in MACHINE_FIELDS},
+        "paths": {"data_root": None if data_root is None else os.path.abspath(os.path.expanduser(str(data_root)))},
+    }
+
+
+def book_configs(profile: str = "cpu", data_root=None, **overrides) -> list[dict]:
+    """Every run the book shows, each with its seeds, then the scale study's points (those only without
+    overrides: the study varies the profile itself). What `make runs` trains."""
+    runs = [resolve(p, profile, s, data_root, **overrides) for p, spec in RUNS.items() for s in spec["seeds"]]
+    return runs + ([] if overrides else [c for _, c in study_configs(profile, data_root)])
+
+
+def study_configs(profile: str = "cpu", data_root=None) -> list[tuple[dict, dict]]:
+    """[(point, resolved config)] for every point of STUDY and its seeds."""
+    return [(p, resolve(p["preset"], profile, s, data_root, **p["set"])) for p in STUDY for s in p["seeds"]]
+
+
+# --- notebook parameters (papermill) ---
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_str(v) -> bool:
+    return isinstance(v, str)
+
+
+def _list_of(check):
+    return lambda v: isinstance(v, (list, tuple)) and all(check(x) for x in v)
+
+
+# name -> (type check, the expected type in words). Extend when a notebook adds one.
+NOTEBOOK_PARAMS = {
+    "profile": (_is_str, "str, one of " + ", ".join(PROFILES)),
+    "seed": (_is_int, "int"),
+    "seeds": (_list_of(_is_int), "list of int, e.g. [0, 1, 2]"),
+    "runs": (_list_of(_is_str), "list of str (preset names)"),
+    "presets": (_list_of(_is_str), "list of str (preset names)"),
+    "preset": (_is_str, "str (a preset name)"),
+    "results_root": (lambda v: v is None or _is_str(v), "str or None"),
+}
+
+
+def validate_params(**params) -> dict:
+    """Check a notebook's papermill parameters (call it in the cell after the `parameters` cell).
+    TypeError naming the parameter, its type and the expected type when one is of the wrong type (papermill's
+    -p passes "[0, 1]" as text: lists go with -y 'seeds: [0, 1]'); ValueError for an unknown profile or
+    preset; TypeError for a name not in NOTEBOOK_PARAMS. Returns the parameters unchanged."""
+    for name, value in params.items():
+        if name not in NOTEBOOK_PARAMS:
+            raise TypeError(f"unknown notebook parameter {name!r}; known: {', '.join(NOTEBOOK_PARAMS)} "
+                            "(add it to banding_lib.config.NOTEBOOK_PARAMS)")
+        check, expected = NOTEBOOK_PARAMS[name]
+        if not check(value):
+            hint = " (papermill -p passes text; give lists with -y, e.g. -y 'seeds: [0, 1]')" if _is_str(value) else ""
+            raise TypeError(f"notebook parameter {name!r} is {type(value).__name__} {value!r}; "
+                            f"expected {expected}{hint}")
+    if "profile" in params:
+        get_profile(params["profile"])
+    for name in ("runs", "presets", "preset"):
+        for preset in ([params[name]] if name == "preset" and name in params else params.get(name, [])):
+            if preset not in RUNS:
+                raise ValueError(f"notebook parameter {name!r}: unknown preset {preset!r}; "
+                                 f"valid presets: {', '.join(RUNS)}")
+    return params

@@ -1,0 +1,53 @@
+"""Tests for banding_lib.config: the one table of runs, the profiles, and resolve."""
+import pytest
+
+from banding_lib import config, results
+from banding_lib.config import RUNS, resolve
+
+
+def test_the_table_holds_every_run_of_the_article_and_the_follow_ups():
+    simplified = {"baseline", "rotated", "flatten", "x_pool", "masks3", "masks5", "masks16", "mask_full",
+                  "attention", "coordconv", "groups", "maxpool_fc", "xy_pool", "random_rotation", "vflip"}
+    assert set(config.SIMPLIFIED) == simplified and set(config.FOLLOW_UPS) <= simplified
+    assert sorted(config.ARCHITECTURES) == sorted(f"{a}_{v}" for a in ("googlenet", "resnet50", "vgg19")
+                                                  for v in ("baseline", "rotated", "flatten"))
+    for name, spec in RUNS.items():
+        assert spec["about"] and spec["article"] and spec["seeds"] and spec["model"]["head"]
+        assert set(spec["data"]) <= {"rotate90", "random_rotation", "vflip"}
+        if spec["arch"] != "simplified":
+            arch, variant = name.split("_")
+            assert spec["arch"] == arch and spec["model"] == {"head": "flatten" if variant == "flatten" else "gap"}
+            assert spec["data"] == {"rotate90": variant == "rotated"} and arch in spec["about"]
+    assert RUNS["rotated"]["data"] == {"rotate90": True} and "bug" in RUNS["vgg19_flatten"]["article"]
+    assert {p for p, s in RUNS.items() if len(s["seeds"]) == 3} == {"baseline", "rotated", "flatten", "x_pool"}
+
+
+def test_an_architectures_recipe_applies_on_its_profiles_and_overrides_win():
+    assert resolve("googlenet_baseline", "cpu")["train"]["weight_decay"] == 5e-4
+    assert resolve("googlenet_baseline", "cpu")["model"]["init_scale"] == 1.0
+    assert resolve("baseline", "cpu")["train"]["weight_decay"] == config.PROFILES["cpu"].weight_decay
+    assert resolve("googlenet_baseline", "cpu", weight_decay=1e-3)["train"]["weight_decay"] == 1e-3
+    assert "init_scale" not in resolve("googlenet_baseline", "gpu")["model"]  # no recipe at the article's scale
+
+
+def test_profiles_for_gpus_reach_the_articles_final_map():
+    from banding_lib import models
+
+    for name in ("gpu-small", "gpu"):
+        c = resolve("baseline", name)
+        assert c["model"]["width"] == 1.0 and c["model"]["in_size"] == 224
+        assert models.simplified_net(10, **c["model"]).final_size >= 7
+    assert config.PROFILES["gpu"].stream and config.PROFILES["gpu"].dataset == "imagenet"
+
+
+def test_unknown_names_list_the_valid_ones():
+    with pytest.raises(ValueError, match="did you mean baseline.*valid presets: baseline, rotated"):
+        resolve("basline")
+    with pytest.raises(ValueError, match="unknown profile 'fast'; valid profiles: smoke, cpu, gpu-small, gpu"):
+        resolve("baseline", "fast")
+
+
+def test_the_book_trains_every_run_once(tmp_path):
+    folders = [results.run_dir(c, tmp_path) for c in config.book_configs("cpu")]
+    # the study's first point is the book's baseline seed 0 and its second the rotated seed 0: the same runs
+    assert len(set(folders)) == len(folders) - 2
