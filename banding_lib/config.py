@@ -185,7 +185,7 @@ STUDY = [
     _point("weight decay", "weight decay 5e-2", weight_decay=5e-2),
     _point("steps", "300 steps", steps=300),
     _point("steps", "1200 steps", steps=1200),
-    _point("depth", "short net: 0a 1a 2a 5a 5b (blocks 3-4 dropped)", blocks=list(SHORT_BLOCKS)),
+    _point("depth", "short net: 0a 1a 2a 5a 5b (blocks 3-4 dropped)", blocks=list(SHORT_BLOCKS), pools=3),
     _point("kernel size", "3x3 kernels after 0a", kernels=K3),
     _point("width", "width 0.125", width=0.125),
     _point("width", "width 0.375", width=0.375),

@@ -19,7 +19,7 @@
 # L2 pools, 5a, 5b, GAP and the FC), kernel size, width, input size, augmentation strength and conv init, and
 # scores the baseline's 5a and 5b after each run (seed 0). The profile itself was chosen from an earlier,
 # rougher sweep of the same axes on seed 0 (in the project's closing notes), then confirmed on seeds 1 and 2;
-# this page measures it again from scratch (`banding_lib.study.POINTS` lists every run;
+# this page measures it again from scratch (`banding_lib.config.STUDY` lists every run;
 # `python -m banding_lib train study --jobs 2` trains them).
 
 # %% tags=["parameters"]

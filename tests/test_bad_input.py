@@ -248,3 +248,36 @@ def test_the_command_line_exits_2_with_one_message(argv, message):
                           text=True, timeout=300)
     assert proc.returncode == 2
     assert proc.stderr.startswith(message) and "Traceback" not in proc.stderr, proc.stderr
+
+
+# --- where the photos are ---
+
+def test_data_that_does_not_exist_names_the_flag(capsys, tmp_path):
+    err = cli_error(capsys, "train", "baseline", "--profile", "cpu", "--data", tmp_path / "nowhere")
+    assert f"--data {tmp_path / 'nowhere'}: no such folder" in err and "train/ and val/" in err
+
+
+def test_data_accepts_an_image_folder_tree_and_quiet_is_quiet(capsys, tmp_path):
+    photos(tmp_path / "my_photos", per_class=16)  # train/ and val/ inside: the photos themselves
+    argv = ["train", "baseline", "--profile", "cpu", "--data", tmp_path / "my_photos", "--results", tmp_path / "r",
+            "--quiet", "--set", "steps=2", "--set", "batch_size=8", "--set", "log_every=1", "--set", "width=0.0625"]
+    assert main([str(a) for a in argv]) == 0
+    out = capsys.readouterr()
+    assert out.err == "" and "decode" not in out.out  # no progress bars, training or decoding
+    (run,) = results.find_runs(tmp_path / "r")
+    assert run.config["data"]["dataset"] == str(tmp_path / "my_photos") and run.metrics["num_classes"] == 2
+
+
+def test_the_default_data_location_is_the_checkouts_and_a_failed_download_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv("BANDING_DATA", raising=False)
+    monkeypatch.setattr(data, "CHECKOUT", tmp_path / "checkout")
+    assert data.data_root() == tmp_path / "checkout" / "data"  # neither data/ nor ../shared/data exists
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    assert data.data_root() == tmp_path / "shared" / "data"  # this project's machines
+    (tmp_path / "checkout" / "data").mkdir(parents=True)
+    assert data.data_root() == tmp_path / "checkout" / "data"  # the checkout's own wins
+    offline = tmp_path / "offline"
+    monkeypatch.setattr("torchvision.datasets.Imagenette.__init__", lambda *a, **k: (_ for _ in ()).throw(OSError("no network")))
+    with pytest.raises(data.DataNotFound, match="https://github.com/fastai/imagenette"):
+        data.split_folder("imagenette2-160", "train", offline)
+    assert not offline.exists()  # the failed download left no empty folder behind

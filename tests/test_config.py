@@ -51,3 +51,14 @@ def test_the_book_trains_every_run_once(tmp_path):
     folders = [results.run_dir(c, tmp_path) for c in config.book_configs("cpu")]
     # the study's first point is the book's baseline seed 0 and its second the rotated seed 0: the same runs
     assert len(set(folders)) == len(folders) - 2
+
+
+@pytest.mark.parametrize("profile", list(config.PROFILES))
+def test_every_run_of_the_book_builds_on_every_profile(profile):
+    import torch
+
+    from banding_lib import models
+
+    with torch.device("meta"):  # shapes only: full-width nets in no time and no memory
+        for c in config.book_configs(profile):
+            models.build(c, 10)
