@@ -51,7 +51,7 @@ def finding(preset, layer="block5.b", claim=None, ref=None, figure=None):
     (see article.grade), led by the grade: reproduced / partly / not."""
     s = tables.seed_mean(rows, preset, layer)
     art = article.ARTICLE_SHARES.get((preset, layer))
-    said = f"article {art[0]:.2f} / {art[1]:.2f}" if art else f"article: {config.RUNS[preset]["article"]}"
+    said = f"article {art[0]:.2f} / {art[1]:.2f}" if art else f"article: {config.RUNS[preset]['article']}"
     head = f"**{figure + ': ' if figure else ''}{article.grade(claim, s['row'], s['col'], ref)}.** " if claim else ""
     return (f"{head}`{preset}` {layer}: {tables.describe_scores(s)} — *{article.verdict(s['row'], s['col'])}* ({said})")
 
