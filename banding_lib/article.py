@@ -62,13 +62,19 @@ def grade(claim: str, row: float, col: float, ref: tuple[float, float] | None = 
     "banded": row >= 0.85 and col <= 0.12 reproduces, the verdict "banded" (row >= 0.75, row/col >= 3.5) is partly;
     "vertical": the mirror image; "still banded": verdict "banded" reproduces, "weakly banded" partly;
     "not banded": row/col <= 2 and below the ratio of `ref` (the baseline's (row, col)) reproduces, a ratio
-    below ref's partly; "less banded": row/col below ref's (the banded layer the claim compares with)."""
+    below ref's partly; "less banded": row/col below ref's (the banded layer the claim compares with);
+    "leans banded" (the retrained architectures, whose own pictures in the article score 0.75-0.91 on rows):
+    row >= 0.6 and row >= 2 col reproduces, row > col partly; "leans vertical": the mirror image."""
     ratio = row / col if col > 0 else float("inf")
     label = verdict(row, col).split(",")[0]
     if claim == "banded":
         return "reproduced" if row >= STRONG[0] and col <= STRONG[1] else "partly" if label == "banded" else "not"
     if claim == "vertical":
         return grade("banded", col, row)
+    if claim == "leans banded":
+        return "reproduced" if row >= 0.6 and row >= 2 * col else "partly" if row > col else "not"
+    if claim == "leans vertical":
+        return grade("leans banded", col, row)
     if claim == "still banded":
         return "reproduced" if label == "banded" else "partly" if label == "weakly banded" else "not"
     ref_ratio = ref[0] / ref[1] if ref else float("inf")
@@ -76,4 +82,5 @@ def grade(claim: str, row: float, col: float, ref: tuple[float, float] | None = 
         return "reproduced" if ratio <= 2 and ratio < ref_ratio else "partly" if ratio < ref_ratio else "not"
     if claim == "less banded":
         return "reproduced" if ratio < ref_ratio else "not"
-    raise ValueError(f"unknown claim {claim!r}; use banded, vertical, still banded, not banded or less banded")
+    raise ValueError(f"unknown claim {claim!r}; use banded, vertical, still banded, not banded, less banded, "
+                     "leans banded or leans vertical")

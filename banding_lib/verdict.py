@@ -1,0 +1,96 @@
+"""The verdict: each claim of the article, figure by figure, beside this book's number and a grade.
+
+CLAIMS is the table: the figure, what the article claims, the run and layer it is about, how it is graded
+(a claim of article.grade), and for a comparison the run and layer compared with. `table(runs)` grades every
+claim from the NMF pictures of every seed of its run (tables.scores_frame, the numbers the pages show), so the
+verdict page and each page's own grade line (`line`) cannot disagree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import article, config, tables
+
+
+@dataclass(frozen=True)
+class Claim:
+    figure: str  # "5", "9", or "text" for a claim the article makes in words only
+    says: str  # the article's claim, in a few words
+    run: str  # preset
+    layer: str
+    grade: str | None  # a claim of article.grade; None: not graded (see says)
+    ref: tuple[str, str] | None = None  # (run, layer) a comparison is made with
+
+
+_PERSISTING = ("masks3", "masks5", "masks16", "mask_full", "attention", "coordconv", "groups", "maxpool_fc")
+_ARCH_LAYERS = {"googlenet": ("9", "inception5b.branch3.1"), "resnet50": ("10", "layer4.2.conv2"),
+                "vgg19": ("11", "features.34")}
+
+CLAIMS = [
+    Claim("5", "the baseline's 5b is fully banded", "baseline", "block5.b", "banded"),
+    Claim("5", "the baseline's 5a is mostly banded", "baseline", "block5.a", "still banded"),
+    Claim("6", "inputs rotated 90°: 5b's bands turn vertical", "rotated", "block5.b", "vertical"),
+    Claim("7", "no global average pooling: 5b is not banded", "flatten", "block5.b", "not banded", ("baseline", "block5.b")),
+    Claim("7", "no global average pooling: 5a stays banded", "flatten", "block5.a", "still banded"),
+    Claim("8", "pooling along x only: 5a is banded", "x_pool", "block5.a", "still banded"),
+    Claim("8", "pooling along x only: 5b less banded than 5a", "x_pool", "block5.b", "less banded", ("x_pool", "block5.a")),
+    *[Claim("text", f"5b stays banded: {config.RUNS[p]['about']}", p, "block5.b", "still banded") for p in _PERSISTING],
+    *[c for arch, (fig, layer) in _ARCH_LAYERS.items() for c in (
+        Claim(fig, f"{arch} retrained: banded", f"{arch}_baseline", layer, "leans banded"),
+        Claim(fig, f"{arch} retrained on rotated inputs: vertical bands", f"{arch}_rotated", layer, "leans vertical"),
+        Claim(fig, f"{arch} without global pooling: banding weakened", f"{arch}_flatten", layer, "less banded",
+              (f"{arch}_baseline", layer)) if arch != "vgg19" else
+        Claim(fig, "vgg19 without global pooling: still banded (the authors suspect a bug in that run)",
+              "vgg19_flatten", layer, None))],
+]
+RUNS = tuple(dict.fromkeys(c.run for c in CLAIMS))  # every run the verdict needs
+
+
+def scores(runs: dict) -> pd.DataFrame:
+    """Mean NMF row / col over the seeds of each (run, layer) a claim needs, with the seeds' range and mean
+    val. accuracy: one row per (preset, layer). runs: {(preset, seed): results.Run} (runner.load)."""
+    layers = sorted({c.layer for c in CLAIMS} | {c.ref[1] for c in CLAIMS if c.ref})
+    frame = tables.scores_frame(list(runs.values()), layers, kinds=("NMF",), article=False)
+    acc = {r.path.name: r.metrics["final"]["val_top1"] for r in runs.values()}
+    frame["val_top1"] = frame.folder.map(acc)
+    return frame.groupby(["preset", "layer"]).agg(
+        row=("row", "mean"), col=("col", "mean"), row_min=("row", "min"), row_max=("row", "max"),
+        col_min=("col", "min"), col_max=("col", "max"), seeds=("row", "size"), val_top1=("val_top1", "mean"))
+
+
+def grade(claim: Claim, means: pd.DataFrame) -> str:
+    """'reproduced', 'partly', 'not', or 'not graded' for one claim, from scores(...)."""
+    if claim.grade is None:
+        return "not graded"
+    s = means.loc[(claim.run, claim.layer)]
+    ref = tuple(means.loc[claim.ref, ["row", "col"]]) if claim.ref else None
+    return article.grade(claim.grade, s.row, s.col, ref)
+
+
+def table(runs: dict) -> pd.DataFrame:
+    """The verdict, one row per claim: figure, the article's claim, run and layer, the article's number (its
+    published pictures, where it drew them), ours (mean over seeds, with their range), val. accuracy, grade."""
+    means = scores(runs)
+    rows = []
+    for c in CLAIMS:
+        s = means.loc[(c.run, c.layer)]
+        art = article.ARTICLE_SHARES.get((c.run, c.layer))
+        spread = f" (seeds {s.row_min:.2f}–{s.row_max:.2f})" if s.seeds > 1 else ""
+        rows.append({"figure": c.figure, "the article": c.says, "run, layer": f"{c.run}, {c.layer}",
+                     "article row / col": f"{art[0]:.2f} / {art[1]:.2f}" if art else "in words",
+                     "ours row / col": f"{s.row:.2f} / {s.col:.2f}{spread}", "seeds": int(s.seeds),
+                     "val. acc.": round(float(s.val_top1), 2), "grade": grade(c, means)})
+    return pd.DataFrame(rows)
+
+
+def line(verdicts: pd.DataFrame, figure: str) -> str:
+    """One line for a page: 'Figure 6: reproduced (1 of 1 claims)' from table(...)."""
+    f = verdicts[verdicts.figure == figure]
+    graded = f[f.grade != "not graded"]
+    counts = graded.grade.value_counts()
+    overall = ("reproduced" if counts.get("reproduced", 0) == len(graded) else
+               "not reproduced" if counts.get("not", 0) == len(graded) else "partly reproduced")
+    return (f"Figure {figure}: {overall} ({counts.get('reproduced', 0)} of {len(graded)} claims reproduced"
+            + (f", {counts.get('partly', 0)} partly" if counts.get("partly", 0) else "") + ")")
