@@ -38,7 +38,8 @@ PAGES := _toc.yml intro.md references.md
 runs: install  ## train every run the book shows (config.RUNS, config.STUDY) that the result cache lacks, $(JOBS) at a time
 	$(PY) -m banding_lib train book --profile $(PROFILE) --jobs $(JOBS) --quiet
 
-$(BOOK)/%.ipynb: notebooks/%.py runs FORCE
+# pages first: the notebooks run in $(BOOK) and draw their charts with the bundle in its _static folder
+$(BOOK)/%.ipynb: notebooks/%.py runs pages FORCE
 	@mkdir -p $(OUT)/_build/notebooks $(BOOK)
 	$(VENV)/bin/jupytext --quiet --to ipynb -o $(OUT)/_build/notebooks/$*.ipynb $<
 	$(VENV)/bin/papermill --no-progress-bar --start-timeout 300 --cwd $(BOOK) -p profile $(PROFILE) $(OUT)/_build/notebooks/$*.ipynb $@

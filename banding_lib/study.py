@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import torch
 
-from . import config, metrics, models, results
+from . import config, metrics, models, results, tables
 
 LAYERS = ("block5.a", "block5.b")
 
@@ -35,7 +35,6 @@ def frame(profile: str = "cpu", root=None) -> pd.DataFrame:
     CIs, null, val_top1, steps, cpu_min (training minutes of one CPU thread, as run: two runs sharing two
     cores), gpu_min_est (training FLOPs / GPU_FLOPS: an estimate, not a measurement), folder.
     runner.MissingRuns when a point is not trained yet."""
-    from .plots import reduction
     from .runner import MissingRuns
 
     points = config.study_configs(profile)
@@ -49,7 +48,7 @@ def frame(profile: str = "cpu", root=None) -> pd.DataFrame:
         run = results.load_run(folder)
         flops = train_flops(cfg, run.metrics["num_classes"]) * run.metrics["images"]
         for layer in LAYERS:
-            s = metrics.score(reduction(run.weights[layer]).pictures, pictures=True)
+            s = metrics.score(tables.reduction(run.weights[layer]).pictures, pictures=True)
             rows.append({"axis": point["axis"], "label": point["label"], "preset": point["preset"],
                          "seed": cfg["seed"], "layer": layer, **{k: getattr(s, k) for k in
                          ("row", "col", "row_lo", "row_hi", "col_lo", "col_hi", "null")},

@@ -1,20 +1,92 @@
-"""The neuron picker: pick a run, a layer and a neuron; see its picture enlarged, each colour's spatial
-factor, its channel factors and its row / column share.
+"""The neuron pickers: pick a neuron of a layer; see its picture enlarged, each colour's spatial factor, its
+channel factors and its row / column share.
 
-`neuron_picker` is the live version (ipywidgets; the chart is a PNG rendered by vl-convert, so the saved
-widget state shows a picture without a kernel). `static_neuron_picker` is the same without a kernel:
-an altair chart whose selection runs in the browser (re-exported from plots).
+`static_neuron_picker` needs no kernel: an altair chart whose selection runs in the browser, so it works in
+a static page. `neuron_picker` is the live version (ipywidgets, also picking the run and the layer; the
+chart is a PNG rendered by vl-convert, so the saved widget state shows a picture without a kernel).
 """
 from __future__ import annotations
 
 import html
+import math
 
+import altair as alt
 import ipywidgets as W
+import numpy as np
 
-from . import metrics, plots
-from .plots import static_neuron_picker  # noqa: F401  (the kernel-free picker)
+from . import metrics, plots, reduce, render, tables
 
 
+# ----------------------------------------------------------------------------------------- static picker
+def static_neuron_picker(pictures, channels=None, order=None, columns=16, pixel=4, zoom=24, top=4,
+                         layer=None, title=None) -> alt.VConcatChart:
+    """The neuron picker without a kernel: click a neuron in the small grid (or move the slider) to see it
+    enlarged, each colour's factor alone, its row / column share and, when channels (N, 3, 2*in) is
+    given, the `top` input channels each colour stands for (+c positive weight, -c negative). A Vega-Lite
+    point selection bound to a range input, so it works in a static page. layer: its name, for the
+    neuron's address "layer:n"."""
+    p = tables.as_pictures(pictures)
+    n_all, kh, kw, _ = p.shape
+    order = np.arange(n_all) if order is None else np.asarray(order)
+    pixels = plots.pixel_table(p, order, columns)
+    neurons = plots.neuron_table(p, order)
+    if channels is not None:
+        ch = tables.as_numpy(channels).astype(np.float64)  # (N, 3, 2*in)
+        cin = ch.shape[2] // 2
+        signed = np.concatenate([ch[:, :, :cin], ch[:, :, cin:]], axis=2)  # indices j < cin positive, >= cin negative
+        best = np.argsort(-signed, axis=2)[:, :, :top]  # (N, 3, top)
+        label = lambda j: f"+{j}" if j < cin else f"−{j - cin}"  # noqa: E731
+        for i, name in enumerate("RGB"):
+            neurons[f"top{name}"] = [f"{name}: " + " ".join(label(j) for j in best[n, i]) for n in neurons["n"]]
+    first = int(order[0])
+    pick = alt.selection_point(name="neuron", fields=["n"], on="click", clear=False, value=[{"n": first}],
+                               bind=alt.binding_range(min=0, max=n_all - 1, step=1, name="neuron "))
+    chosen = {"param": "neuron", "empty": False}
+    data = plots.inline_csv(pixels[["n", "x", "y", "px", "py", "c"]])
+    ncols, nrows = min(columns, len(order)), math.ceil(len(order) / columns)
+    size = dict(width=(ncols * (kw + 1) - 1) * pixel, height=(nrows * (kh + 1) - 1) * pixel)
+    pixels_layer = alt.Chart(data).mark_rect(cursor="pointer").transform_calculate(
+        x0=f"datum.x * {pixel}", x1=f"(datum.x + 1) * {pixel}", y0=f"datum.y * {pixel}", y1=f"(datum.y + 1) * {pixel}",
+    ).encode(
+        x=alt.X("x0:Q", scale=None, axis=None), x2="x1:Q", y=alt.Y("y0:Q", scale=None, axis=None), y2="y1:Q",
+        color=alt.Color("c:N", scale=None), tooltip=[alt.Tooltip("n:Q", title="neuron")],
+    ).add_params(pick)
+    left, top = f"(datum.slot % {columns}) * {(kw + 1) * pixel}", f"floor(datum.slot / {columns}) * {(kh + 1) * pixel}"
+    outline = alt.Chart(plots.inline_csv(neurons[["n", "slot"]])).mark_rect(
+        filled=False, stroke="black", strokeWidth=2).transform_filter(chosen).transform_calculate(
+        x0=f"{left} - 1.5", x1=f"{left} + {kw * pixel} + 1.5", y0=f"{top} - 1.5", y1=f"{top} + {kh * pixel} + 1.5",
+    ).encode(x=alt.X("x0:Q", scale=None), x2="x1:Q", y=alt.Y("y0:Q", scale=None), y2="y1:Q")
+    grid = alt.layer(pixels_layer, outline).properties(**size, view=plots.NO_FRAME)
+
+    def enlarged(colour_expr, size, caption):
+        return alt.Chart(data, title=alt.TitleParams(caption, fontSize=11, fontWeight="normal")).mark_rect().transform_filter(
+            chosen).transform_calculate(colour=colour_expr).encode(
+            x=alt.X("px:O", axis=None), y=alt.Y("py:O", axis=None), color=alt.Color("colour:N", scale=None),
+        ).properties(width=kw * size, height=kh * size, view=plots.NO_FRAME)
+
+    small = max(6, zoom // 3)
+    factors = alt.vconcat(*[enlarged(f"'rgb(' + {expr} + ')'", small, f"factor {name}") for name, expr in (
+        ("R", "rgb(datum.c).r + ',0,0'"), ("G", "'0,' + rgb(datum.c).g + ',0'"), ("B", "'0,0,' + rgb(datum.c).b"))],
+        spacing=2)
+    lines = [f"'neuron {layer + ':' if layer else ''}' + datum.n", "'row share ' + format(datum.row, '.2f')", "'column share ' + format(datum.col, '.2f')"]
+    if channels is not None:
+        lines += ["'top input channels'", "datum.topR", "datum.topG", "datum.topB"]
+    info = alt.Chart(plots.inline_csv(neurons)).transform_filter(chosen).transform_calculate(
+        text=f"[{', '.join(lines)}]").mark_text(align="left", baseline="top", fontSize=12, lineHeight=17).encode(
+        x=alt.value(0), y=alt.value(0), text="text:N").properties(width=170, height=kh * zoom, view=plots.NO_FRAME)
+    detail = alt.hconcat(enlarged("datum.c", zoom, "picture"), factors, info, spacing=12)
+    return alt.vconcat(grid, detail, title=plots.chart_title(title, "click a neuron, or move the slider"))
+
+
+def static_neuron_picker_for(w, layer=None, title=None, **options) -> alt.VConcatChart:
+    """static_neuron_picker of a raw conv weight (out, in, kh, kw): NMF pictures and channel factors,
+    neurons ordered by similarity. options: see static_neuron_picker."""
+    red = tables.reduction(w)
+    return static_neuron_picker(red.pictures, red.channels, order=reduce.order_by_similarity(red.pictures),
+                                layer=layer, title=title, **options)
+
+
+# ------------------------------------------------------------------------------------------- live picker
 class _Reductions:
     """Reduced pictures and per-neuron shares per (run label, layer), computed on first use."""
 
@@ -25,7 +97,7 @@ class _Reductions:
     def __call__(self, label, layer):
         key = (label, layer)
         if key not in self.done:
-            red = plots.reduction(self.runs[label].weights[layer])
+            red = tables.reduction(self.runs[label].weights[layer])
             rows, cols = metrics.picture_shares(red.pictures)
             kh, kw = red.pictures.shape[1:3]
             self.done[key] = (red, rows, cols, metrics.null_share(kh, kw))
@@ -40,7 +112,7 @@ def neuron_picker(runs, layers=("block5.a", "block5.b"), pixel=30, scale=1.0) ->
     runs = list(runs)
     if not runs:
         raise ValueError("neuron_picker needs at least one run")
-    labels = plots.run_labels(runs)
+    labels = tables.run_labels(runs)
     reductions = _Reductions(runs, labels)
     usable = [layer for layer in layers if any(layer in r.weights for r in runs)]
     if not usable:
@@ -73,7 +145,7 @@ def neuron_picker(runs, layers=("block5.a", "block5.b"), pixel=30, scale=1.0) ->
         n = neuron_pick.value
         chart = plots.neuron_chart(red.pictures[n], red.channels[n], float(rows[n]), float(cols[n]), pixel=pixel,
                                    title=f"{label} · {layer}:{n}")
-        image.value = plots.to_png(chart, scale=scale)
+        image.value = render.to_png(chart, scale=scale)
         info.value = (f"<p><b>{html.escape(label)} · {html.escape(layer)}:{n}</b><br>"
                       f"row share {rows[n]:.3f}<br>column share {cols[n]:.3f}<br>noise level {null:.3f}<br>"
                       f"NMF error {float(red.error[n]):.3f}</p>")

@@ -29,11 +29,11 @@ seeds = [0]
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, metrics, plots, pretrained, runner
+from banding_lib import article, config, metrics, plots, pretrained, render, runner, tables
 from banding_lib.layers import layer_weight
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
-plots.use_offline_renderer()
+render.use_offline_renderer("_static")
 
 
 def weights(arch, layers):
@@ -74,7 +74,7 @@ for arch, layer in (("resnet50", "layer4.2.conv2"), ("vgg19", "features.34")):
 # %%
 lines = []
 for arch, (w, label, layer) in found.items():
-    s = metrics.score(plots.reduced(w), pictures=True)
+    s = metrics.score(tables.reduced(w), pictures=True)
     lines.append(f"- {arch} `{layer}` ({label}): row {s.row:.2f} [{s.row_lo:.2f}, {s.row_hi:.2f}], column {s.col:.2f} — "
                  f"*{article.verdict(s.row, s.col)}*")
 display(Markdown("**Scores of the NMF pictures above** (noise: row = column = null share of the kernel size):\n\n" + "\n".join(lines)
@@ -99,7 +99,7 @@ else:
     display(plots.layer_grid(a["features.10"], title=f"AlexNet conv5 — {a_label}", columns=32, pixel=4))
     fc6 = pretrained.fc6_by_position(alexnet)
     display(plots.position_profile_chart(pretrained.position_profile(fc6), title="AlexNet fc6: weight energy per input row y"))
-    s5, s6 = metrics.score(plots.reduced(a["features.10"]), pictures=True), metrics.score(fc6)
+    s5, s6 = metrics.score(tables.reduced(a["features.10"]), pictures=True), metrics.score(fc6)
     art = article.ARTICLE_SHARES["alexnet_pretrained", "features.10"]
     display(Markdown(f"conv5 NMF pictures: row {s5.row:.2f}, column {s5.col:.2f} (article {art[0]:.2f} / {art[1]:.2f}); "
                      f"fc6 as 6x6 kernels: row {s6.row:.2f}, column {s6.col:.2f} (null {s6.null:.2f})."))

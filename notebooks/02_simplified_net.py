@@ -26,10 +26,10 @@ seeds = [0, 1, 2]  # seeds of the baseline
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, metrics, models, plots, reduce, runner, tables
+from banding_lib import article, config, metrics, models, plots, reduce, render, runner, tables
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
-plots.use_offline_renderer()
+render.use_offline_renderer("_static")
 runs = runner.load(["baseline"], profile, seeds, results_root)
 baseline = [runs["baseline", s] for s in seeds]
 cfg = baseline[0].config
@@ -74,8 +74,8 @@ plots.layer_grid(baseline[0].weights["block5.a"], title=f"Baseline, 5a (seed {se
 # reduced pictures above; `article`: the same score measured on the article's own published pictures.
 
 # %%
-frame = plots.scores_frame(baseline, ["block5.a", "block5.b"])
-display(plots.score_table(frame))
+frame = tables.scores_frame(baseline, ["block5.a", "block5.b"])
+display(tables.score_table(frame))
 plots.score_chart(frame, title="Baseline banding per seed")
 
 # %%
@@ -105,7 +105,7 @@ display(Markdown(
 # %%
 kh, kw = baseline[0].weights["block5.b"].shape[-2:]
 ref = metrics.mirror_null(kh, kw)
-sym = [float(metrics.mirror_shares(plots.reduced(r.weights["block5.b"]), pictures=True).mean()) for r in baseline]
+sym = [float(metrics.mirror_shares(tables.reduced(r.weights["block5.b"]), pictures=True).mean()) for r in baseline]
 display(Markdown(
     f"Share of each 5b picture's variance that is left–right symmetric, mean over neurons: "
     + ", ".join(f"{s:.2f}" for s in sym) + f" (seeds; i.i.d. noise {ref['mirror']:.2f}, perfectly symmetric 1). "

@@ -26,17 +26,17 @@ seeds = [0, 1, 2]  # seeds of baseline, rotated, flatten and x_pool; the other r
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, plots, runner, tables, widgets
+from banding_lib import article, config, plots, render, runner, tables, widgets
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
-plots.use_offline_renderer()
+render.use_offline_renderer("_static")
 main = ["baseline", "rotated", "flatten", "x_pool"]
 persisting = ["masks3", "masks5", "masks16", "mask_full", "attention", "coordconv", "groups", "maxpool_fc"]
 runs = runner.load(main, profile, seeds, results_root)
 runs |= runner.load(persisting, profile, [seeds[0]], results_root)
 first = {p: runs[p, seeds[0]] for p in main + persisting}
 all_runs = list(runs.values())
-frame = plots.scores_frame(all_runs, ["block5.a", "block5.b"], kinds=("W", "dW", "NMF"))
+frame = tables.scores_frame(all_runs, ["block5.a", "block5.b"], kinds=("W", "dW", "NMF"))
 rows = tables.score_rows(frame, all_runs, "03_interventions")
 tables.record(rows)
 
@@ -91,7 +91,7 @@ display(Markdown(finding("x_pool", "block5.a", claim="still banded", figure="Fig
 # flatten and x-pooling.
 
 # %%
-display(plots.score_table(frame))
+display(tables.score_table(frame))
 plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Banding of 5a and 5b, NMF pictures")
 
 # %% [markdown]
@@ -112,7 +112,7 @@ for p in persisting:
 # notebook, the widget below does the same for every run and layer.
 
 # %%
-plots.static_neuron_picker_for(first["baseline"].weights["block5.b"], layer="block5.b", title="Baseline 5b: pick a neuron")
+widgets.static_neuron_picker_for(first["baseline"].weights["block5.b"], layer="block5.b", title="Baseline 5b: pick a neuron")
 
 # %%
 widgets.neuron_picker(list(first.values()), layers=("block5.a", "block5.b"))
@@ -125,5 +125,5 @@ widgets.neuron_picker(list(first.values()), layers=("block5.a", "block5.b"))
 # Move the slider to pick k (4 to 19); every k was computed when this page was built.
 
 # %%
-table = plots.cluster_table(plots.reduced_pictures(list(first.values()), layers=("block5.a", "block5.b")))
+table = tables.cluster_table(tables.reduced_pictures(list(first.values()), layers=("block5.a", "block5.b")))
 plots.cluster_summary(table, title="k-means clusters of normalized 5a / 5b pictures, every run")

@@ -26,10 +26,10 @@ seeds = [0]
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import architectures, article, config, plots, runner, tables
+from banding_lib import architectures, article, config, plots, render, runner, tables
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
-plots.use_offline_renderer()
+render.use_offline_renderer("_static")
 runs = runner.load(config.ARCHITECTURES, profile, seeds, results_root)
 cfg = runs["googlenet_baseline", seeds[0]].config
 shapes = {arch: architectures.last_map_shape(runs[f"{arch}_baseline", seeds[0]].model(), cfg["model"]["in_size"])
@@ -70,10 +70,10 @@ for arch, layer, fig in (("googlenet", "inception5b.branch3.1", 9), ("resnet50",
 
 # %%
 layers = ["inception5b.branch3.1", "layer4.2.conv2", "features.32", "features.34"]
-frame = plots.scores_frame(list(runs.values()), layers)
+frame = tables.scores_frame(list(runs.values()), layers)
 rows = tables.score_rows(frame, list(runs.values()), "04_popular_architectures")
 tables.record(rows)
-display(plots.score_table(frame))
+display(tables.score_table(frame))
 plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Retrained architectures: NMF pictures vs the article")
 
 # %%

@@ -26,17 +26,17 @@ seeds = [0, 1, 2]  # seeds of baseline, rotated and flatten; the follow-ups use 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, plots, runner, tables
+from banding_lib import article, config, plots, render, runner, tables
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
-plots.use_offline_renderer()
+render.use_offline_renderer("_static")
 runs = runner.load(["baseline", "rotated", "flatten"], profile, seeds, results_root)
 runs |= runner.load(config.SIMPLIFIED, profile, [seeds[0]], results_root)
 first = {p: runs[p, seeds[0]] for p in config.SIMPLIFIED}
 
 
 def scores(preset, layer="block5.b"):
-    f = plots.scores_frame([r for (p, s), r in runs.items() if p == preset], [layer], kinds=("NMF", "dW"), article=False)
+    f = tables.scores_frame([r for (p, s), r in runs.items() if p == preset], [layer], kinds=("NMF", "dW"), article=False)
     return f[f.kind == "NMF"].row.mean(), f[f.kind == "NMF"].col.mean(), f[f.kind == "dW"].row.mean(), f[f.kind == "dW"].col.mean()
 
 
@@ -76,9 +76,9 @@ display(Markdown("  \n".join(line(p) for p in ("baseline", "random_rotation", "v
 # bootstrap over neurons; for the three-seed runs, one row per seed.
 
 # %%
-frame = plots.scores_frame(list(runs.values()), ["block5.a", "block5.b"])
+frame = tables.scores_frame(list(runs.values()), ["block5.a", "block5.b"])
 tables.record(tables.score_rows(frame, list(runs.values()), "05_follow_ups"))
-display(plots.score_table(frame))
+display(tables.score_table(frame))
 plots.score_chart(frame[frame.layer == "block5.b"], title="5b, every run: row and column share")
 
 # %% [markdown]

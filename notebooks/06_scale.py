@@ -29,10 +29,10 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import config, metrics, plots, study, tables
+from banding_lib import config, metrics, plots, render, study, tables
 
 config.validate_params(profile=profile, results_root=results_root)
-plots.use_offline_renderer()
+render.use_offline_renderer("_static")
 frame = study.frame(profile, results_root)
 
 # %% [markdown]

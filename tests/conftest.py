@@ -1,6 +1,10 @@
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
 import torch
 
+from banding_lib import metrics
 
 
 @pytest.fixture(autouse=True)
@@ -25,3 +29,29 @@ def banded_layer(out=16, cin=8, k=5, seed=0, noise=0.05) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
     rows = torch.randn(out, cin, k, 1, generator=g)  # one value per row y
     return rows.expand(out, cin, k, k) + noise * torch.randn(out, cin, k, k, generator=g)
+
+
+def fake_run(name="baseline", seed=0, out=12, cin=4, k=5, layers=("block5.a", "block5.b"), steps=(0, 50, 100)):
+    """A results.Run look-alike: banded weights, final scores and a short history."""
+    g = torch.Generator().manual_seed(seed)
+    weights = {l: torch.randn(out, cin, k, 1, generator=g).expand(out, cin, k, k) + 0.1 * torch.randn(out, cin, k, k, generator=g)
+               for l in layers}
+    init = {l: 0.01 * torch.randn(out, cin, k, k, generator=g) for l in layers}
+    band = {l: {"W": metrics.score(weights[l], n_boot=50).as_dict(),
+                "dW": metrics.score(weights[l], init[l], n_boot=50).as_dict()} for l in layers}
+    history = [{"step": s, "loss": 2.0 / (1 + s), "val_top1_subset": s / 200, "banding": band} for s in steps]
+    return SimpleNamespace(name=name, config={"preset": name, "seed": seed, "profile": "smoke"}, weights=weights,
+                           init=init, metrics={"history": history, "final": {"val_top1": 0.5, "banding": band}})
+
+
+def three_cluster_groups(seed=0):
+    rng = np.random.default_rng(seed)
+    protos = np.zeros((3, 5, 5, 3))
+    protos[0, :2, :, 0] = 1  # red band at the top
+    protos[1, :, 3:, 1] = 1  # green band on the right
+    protos[2, 2, 2, 2] = 1  # blue centre dot
+    def draw(which):
+        return np.clip(protos[which] + 0.05 * rng.random((len(which), 5, 5, 3)), 0, 1)
+    mixed = np.repeat([0, 1, 2], 20)
+    return {("mixed", "block5.b"): draw(mixed), ("pure", "block5.b"): draw(np.full(30, 1)),
+            ("pure", "block5.a"): draw(np.full(10, 2))}
