@@ -64,7 +64,7 @@ def grade(claim: str, row: float, col: float, ref: tuple[float, float] | None = 
     "not banded": row/col <= 2 and below the ratio of `ref` (the baseline's (row, col)) reproduces, a ratio
     below ref's partly; "less banded": row/col below ref's (the banded layer the claim compares with);
     "leans banded" (the retrained architectures, whose own pictures in the article score 0.75-0.91 on rows):
-    row >= 0.6 and row >= 2 col reproduces, row > col partly; "leans vertical": the mirror image."""
+    row >= 0.6 and row >= 2 col reproduces, row >= 2 col alone partly; "leans vertical": the mirror image."""
     ratio = row / col if col > 0 else float("inf")
     label = verdict(row, col).split(",")[0]
     if claim == "banded":
@@ -72,7 +72,7 @@ def grade(claim: str, row: float, col: float, ref: tuple[float, float] | None = 
     if claim == "vertical":
         return grade("banded", col, row)
     if claim == "leans banded":
-        return "reproduced" if row >= 0.6 and row >= 2 * col else "partly" if row > col else "not"
+        return "reproduced" if row >= 0.6 and row >= 2 * col else "partly" if row >= 2 * col else "not"
     if claim == "leans vertical":
         return grade("leans banded", col, row)
     if claim == "still banded":

@@ -258,11 +258,19 @@ def conv_layer_names(model):
     return [name for name, m in model.named_modules() if isinstance(m, ConvBN)]
 
 
+# What each head does between 5b and its classifier, in words (the architecture diagram's label).
+HEAD_POOLING = {"GapHead": "global average pool", "FlattenHead": "flatten (no pooling)", "XPoolHead": "average over x",
+                "MasksHead": "learned spatial masks", "MaskFullHead": "learned mask, then global average pool",
+                "AttentionHead": "attention pooling", "GroupsHead": "global average pool, FC per channel group",
+                "MaxPoolFCHead": "global max pool, FC"}
+
+
 def describe(model, in_size=None):
     """One dict per layer in forward order, for the architecture diagram.
 
     Keys: name, kind ("conv" | "pool" | "head"), kernel (int or None), in_channels, out_channels,
-    size (output side length for an in_size x in_size input; None for the head's vector output).
+    size (output side length for an in_size x in_size input; None for the head's vector output); the head
+    also has `pooling` (HEAD_POOLING: what it does between 5b and its classifier).
     """
     size = model.in_size if in_size is None else in_size
     rows, channels = [], 3
@@ -271,8 +279,9 @@ def describe(model, in_size=None):
             size = math.ceil(size / 2)
             rows.append(dict(name=name, kind="pool", kernel=3, in_channels=channels, out_channels=channels, size=size))
         elif name == "head":
+            pooling = HEAD_POOLING[type(child).__name__] if not getattr(child, "also_y", False) else "average over x and over y"
             rows.append(dict(name=name, kind="head", kernel=None, in_channels=channels,
-                             out_channels=child.fc.out_features, size=None))
+                             out_channels=child.fc.out_features, size=None, pooling=pooling))
         else:
             for letter, layer in child.named_children():
                 conv = layer.conv

@@ -22,6 +22,8 @@ from . import metrics, reduce, tables
 
 KIND_SHAPES = {"W": "circle", "dW": "square", "NMF": "triangle-up", "article": "diamond"}
 MEASURE_COLOURS = {"row share": "#1f77b4", "column share": "#d62728"}
+COLUMN_WIDTH = 740  # px: the book's text column (784 px) less the chart's padding
+MIN_TILE = 18  # px: the smallest side a neuron's picture is drawn at, whatever its kernel size
 NO_FRAME = alt.ViewBackground(stroke=None)  # views drawn as pictures: no grey frame (composable, unlike configure_view)
 
 
@@ -99,9 +101,11 @@ def weight_grid(pictures, scores=None, order=None, columns=16, pixel=6, title=No
     pictures (N, kh, kw, 3) in [0, 1]; scores: the layer's metrics.Score (or its dict), shown under the
     title. Tooltip: neuron index and its row / column share. pixel: screen pixels per kernel cell."""
     p = tables.as_pictures(pictures)
+    _, kh, kw, _ = p.shape
+    pixel = max(pixel, math.ceil(MIN_TILE / max(kh, kw)))  # a 3x3 kernel is drawn as large as a 5x5 one
+    columns = max(1, min(columns, (COLUMN_WIDTH + gap * pixel) // ((kw + gap) * pixel)))  # fits the page
     pixels = pixel_table(p, order, columns, gap)
     neurons = neuron_table(p, order)
-    _, kh, kw, _ = p.shape
     shown = len(neurons)
     ncols, nrows = min(columns, max(shown, 1)), max(1, math.ceil(shown / columns))
     return alt.Chart(inline_csv(pixels[["n", "x", "y", "c"]]), title=chart_title(title, scores and score_line(scores))).mark_rect(
@@ -166,7 +170,7 @@ def score_chart(rows, title=None) -> alt.FacetChart:
 
 
 # -------------------------------------------------------------------------------------- training curves
-def training_curves(runs, layer="block5.b", kind="W") -> alt.HConcatChart:
+def training_curves(runs, layer="block5.b", kind="W") -> alt.VConcatChart:
     """Over training steps, one line per run: the layer's row (solid) and column (dashed) share of `kind`
     ("W" raw weight or "dW" minus init) from run.metrics["history"], the training loss and the
     accuracy on the validation subset."""
@@ -188,21 +192,26 @@ def training_curves(runs, layer="block5.b", kind="W") -> alt.HConcatChart:
         color=colour, strokeDash=alt.StrokeDash("measure:N", title=None, sort=["row share", "column share"]),
         tooltip=["run:N", "step:Q", "measure:N", alt.Tooltip("value:Q", format=".3f")])
     noise = alt.Chart(frame).mark_rule(strokeDash=[2, 2], color="gray").encode(y="mean(noise):Q")
+    noise_label = alt.Chart(frame).mark_text(align="right", baseline="bottom", color="gray", dy=-2).encode(
+        x="max(step):Q", y="mean(noise):Q", text=alt.value("i.i.d. noise"))
     loss = alt.Chart(frame).mark_line().encode(x=x, y=alt.Y("loss:Q", title="training loss"), color=colour,
                                                tooltip=["run:N", "step:Q", alt.Tooltip("loss:Q", format=".3f")])
     acc = alt.Chart(frame).mark_line().encode(x=x, y=alt.Y("accuracy:Q", title="val. accuracy (subset)",
                                                            scale=alt.Scale(domain=[0, 1])), color=colour,
                                               tooltip=["run:N", "step:Q", alt.Tooltip("accuracy:Q", format=".3f")])
-    size = dict(width=260, height=200)
-    return alt.hconcat((lines + noise).properties(**size), loss.properties(**size), acc.properties(**size))
+    # the shares wide on top, loss and accuracy below: the whole figure and its legend fit the text column
+    small = dict(width=225, height=150)
+    return alt.vconcat((lines + noise + noise_label).properties(width=500, height=200),
+                       alt.hconcat(loss.properties(**small), acc.properties(**small)))
 
 
 # --------------------------------------------------------------------------------- architecture diagram
 def architecture_diagram(rows, head=None, highlight=("block5.a", "block5.b"), title=None) -> alt.LayerChart:
     """Figure 4 drawn from models.describe(model): one box per conv layer (width grows with the channel
-    count, height with the map's side), a downward triangle per pool, and the head at the end. Labels
-    read "5b 5x5, 512, 7x7". head: a label for the head (e.g. model.config["head"]); highlight: layers
-    drawn darker (the ones the article looks at)."""
+    count, height with the map's side), a downward triangle per L2 pool, then the head: its pooling (e.g.
+    global average pooling) as a box of its own and the classifier. Labels read "5b 5x5, 512, 7x7". head: a
+    label for the head's pooling (default: the row's `pooling`); highlight: layers drawn darker (the ones the
+    article looks at)."""
     rows = list(rows)
     convs = [r for r in rows if r["kind"] == "conv"]
     if not convs:
@@ -217,10 +226,15 @@ def architecture_diagram(rows, head=None, highlight=("block5.a", "block5.b"), ti
             label = f"{short_layer(r['name'])} {r['kernel']}x{r['kernel']}, {r['out_channels']}, {r['size']}x{r['size']}"
             group = r["name"].split(".")[0]
         elif r["kind"] == "pool":
-            w, h, label, group = 10, 10, f"pool → {r['size']}x{r['size']}", "pool"
+            w, h, label, group = 10, 10, f"L2 pool → {r['size']}x{r['size']}", "pool"
         else:
+            pooling = head or r.get("pooling")
+            if pooling:
+                items.append({"name": f"{r['name']}.pooling", "kind": "pooling", "group": "pooling", "label": pooling,
+                              "highlight": True, "x0": x, "x1": x + 14, "y0": mid - 10, "y1": mid + 10, "xc": x + 7})
+                x += 14 + 9
             w, h = 18, 34
-            label, group = f"{head + ' → ' if head else ''}FC {r['out_channels']}", "head"
+            label, group = f"FC {r['out_channels']}", "head"
         items.append({"name": r["name"], "kind": r["kind"], "group": group, "label": label,
                       "highlight": r["name"] in highlight,
                       "x0": x, "x1": x + w, "y0": mid - h / 2, "y1": mid + h / 2, "xc": x + w / 2})

@@ -143,7 +143,7 @@ def score_table(rows) -> pd.DataFrame:
     frame["cell"] = [f"{r:.2f} / {c:.2f}" for r, c in zip(frame["row"], frame["col"])]
     table = frame.pivot_table(index=["run", "layer"], columns="kind", values="cell", aggfunc="first", sort=False)
     ordered = [k for k in KINDS if k in table.columns] + [k for k in table.columns if k not in KINDS]
-    table = table[ordered]
+    table = table[ordered].fillna("—")  # e.g. no article number: the article drew no picture of that layer
     table.columns.name = "row / column share"
     return table
 

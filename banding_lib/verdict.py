@@ -52,9 +52,8 @@ def scores(runs: dict) -> pd.DataFrame:
     """Mean NMF row / col over the seeds of each (run, layer) a claim needs, with the seeds' range and mean
     val. accuracy: one row per (preset, layer). runs: {(preset, seed): results.Run} (runner.load)."""
     layers = sorted({c.layer for c in CLAIMS} | {c.ref[1] for c in CLAIMS if c.ref})
-    frame = tables.scores_frame(list(runs.values()), layers, kinds=("NMF",), article=False)
-    acc = {r.path.name: r.metrics["final"]["val_top1"] for r in runs.values()}
-    frame["val_top1"] = frame.folder.map(acc)
+    frame = pd.concat([tables.scores_frame([r], layers, kinds=("NMF",), article=False)
+                       .assign(val_top1=r.metrics["final"]["val_top1"]) for r in runs.values()], ignore_index=True)
     return frame.groupby(["preset", "layer"]).agg(
         row=("row", "mean"), col=("col", "mean"), row_min=("row", "min"), row_max=("row", "max"),
         col_min=("col", "min"), col_max=("col", "max"), seeds=("row", "size"), val_top1=("val_top1", "mean"))
@@ -70,11 +69,14 @@ def grade(claim: Claim, means: pd.DataFrame) -> str:
 
 
 def table(runs: dict) -> pd.DataFrame:
-    """The verdict, one row per claim: figure, the article's claim, run and layer, the article's number (its
-    published pictures, where it drew them), ours (mean over seeds, with their range), val. accuracy, grade."""
+    """The verdict, one row per claim whose runs are in `runs`: figure, the article's claim, run and layer, the
+    article's number (its published pictures, where it drew them), ours (mean over seeds, with their range),
+    val. accuracy, grade."""
     means = scores(runs)
     rows = []
     for c in CLAIMS:
+        if (c.run, c.layer) not in means.index or (c.ref and c.ref not in means.index):
+            continue
         s = means.loc[(c.run, c.layer)]
         art = article.ARTICLE_SHARES.get((c.run, c.layer))
         spread = f" (seeds {s.row_min:.2f}–{s.row_max:.2f})" if s.seeds > 1 else ""
@@ -86,7 +88,7 @@ def table(runs: dict) -> pd.DataFrame:
 
 
 def line(verdicts: pd.DataFrame, figure: str) -> str:
-    """One line for a page: 'Figure 6: reproduced (1 of 1 claims)' from table(...)."""
+    """One line for a page: 'Figure 6: reproduced (1 of 1 claims reproduced)' from table(...)."""
     f = verdicts[verdicts.figure == figure]
     graded = f[f.grade != "not graded"]
     counts = graded.grade.value_counts()
@@ -94,3 +96,9 @@ def line(verdicts: pd.DataFrame, figure: str) -> str:
                "not reproduced" if counts.get("not", 0) == len(graded) else "partly reproduced")
     return (f"Figure {figure}: {overall} ({counts.get('reproduced', 0)} of {len(graded)} claims reproduced"
             + (f", {counts.get('partly', 0)} partly" if counts.get("partly", 0) else "") + ")")
+
+
+def lines(verdicts: pd.DataFrame) -> str:
+    """A page's verdict: one line per figure of `verdicts`, as Markdown."""
+    figures = [f for f in dict.fromkeys(verdicts.figure) if f != "text"]
+    return "**Verdict** (every claim: [the verdict page](00_verdict)): " + "; ".join(line(verdicts, f) for f in figures) + "."

@@ -11,15 +11,16 @@
 # ---
 
 # %% [markdown]
-# # Discovery: banding in pretrained ImageNet models (figures 1–3)
+# # Discovery: banding in ImageNet models (figures 1–3)
 #
 # The article noticed that the last conv layer of InceptionV1 looks different from every other: its
 # kernels vary along y and hardly along x. It then found the same "weight banding" in ResNet50 and VGG19,
 # but not in AlexNet's conv5, whose fully connected fc6 sees the 6x6 map directly.
 #
-# The pretrained weights come from torchvision (downloaded once into the torch hub cache). On a machine
-# with no internet and no cached copy, each figure falls back to **this project's own baseline retrained on
-# the `profile` below** and says so in its title.
+# The pretrained weights come from torchvision (downloaded once into the torch hub cache; the publishing
+# workflow builds this page online). On a machine with no internet and no cached copy, each figure falls back
+# to **this project's own baseline of that architecture, retrained at the book's profile**, and says so in its
+# title; the note below says which this page shows.
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu-small | gpu: the scale of the fallback runs
@@ -36,13 +37,16 @@ config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
 render.use_offline_renderer("_static")
 
 
+offline = []  # the architectures whose pretrained weights could not be had here
+
+
 def weights(arch, layers):
     """{layer: weight} of the pretrained model, or of our own retrained baseline; and a label saying which."""
     try:
         model = pretrained.load_pretrained(arch)
         return {l: layer_weight(model, l) for l in layers}, f"pretrained {arch} (torchvision, ImageNet)", model
-    except pretrained.PretrainedUnavailable as err:
-        print(f"{arch}: {str(err).splitlines()[0]}")
+    except pretrained.PretrainedUnavailable:
+        offline.append(arch)
         if f"{arch}_baseline" not in config.RUNS:
             return None, f"no pretrained {arch} offline, and no retrained fallback", None
         model = runner.load([f"{arch}_baseline"], profile, seeds, results_root)[f"{arch}_baseline", seeds[0]].model()
@@ -50,13 +54,23 @@ def weights(arch, layers):
         return {l: layer_weight(model, l) for l in layers}, label, model
 
 
+# %% tags=["hide-input"]
+probes = [weights(arch, []) for arch in ("googlenet", "resnet50", "vgg19", "alexnet")]
+offline = list(dict.fromkeys(offline))
+display(Markdown(
+    "**Built with torchvision's pretrained ImageNet weights.**" if not offline else
+    f"**Built offline: no pretrained weights for {', '.join(offline)}.** Figures 1 and 2 below show this project's "
+    f"own networks of the same architectures, retrained at the `{profile}` profile (small photos, thin networks), "
+    "in place of the article's pretrained ImageNet models; figure 3 needs AlexNet's pretrained weights (this "
+    "project does not retrain AlexNet). `make book` on a machine with internet draws the pretrained models."))
+
 # %% [markdown]
 # ## Figure 1: a typical layer next to the last one (InceptionV1)
 #
 # mixed3a's 3x3 branch (torchvision's `inception3a.branch3.1`) and mixed5b's 5x5 branch (torchvision's
 # `inception5b.branch3.1`: **torchvision's InceptionV1 uses a 3x3 conv there where the original has 5x5**).
 
-# %%
+# %% tags=["hide-input"]
 g, g_label, _ = weights("googlenet", ["inception3a.branch3.1", "inception5b.branch3.1"])
 display(plots.layer_grid(g["inception3a.branch3.1"], title=f"mixed3a 3x3 — {g_label}", columns=32, pixel=4))
 display(plots.layer_grid(g["inception5b.branch3.1"], title=f"mixed5b (3x3 in torchvision) — {g_label}", columns=32, pixel=4))
@@ -64,14 +78,14 @@ display(plots.layer_grid(g["inception5b.branch3.1"], title=f"mixed5b (3x3 in tor
 # %% [markdown]
 # ## Figure 2: ResNet50 and VGG19
 
-# %%
+# %% tags=["hide-input"]
 found = {"googlenet": (g["inception5b.branch3.1"], g_label, "inception5b.branch3.1")}
 for arch, layer in (("resnet50", "layer4.2.conv2"), ("vgg19", "features.34")):
     w, label, _ = weights(arch, [layer, "features.32"] if arch == "vgg19" else [layer])
     found[arch] = (w[layer], label, layer)
     display(plots.layer_grid(w[layer], title=f"{arch} {layer} — {label}", columns=32, pixel=4))
 
-# %%
+# %% tags=["hide-input"]
 lines = []
 for arch, (w, label, layer) in found.items():
     s = metrics.score(tables.reduced(w), pictures=True)
@@ -89,7 +103,7 @@ display(Markdown("**Scores of the NMF pictures above** (noise: row = column = nu
 # that fc6's weights vary with the global y position instead; it never drew the latter. Below, conv5, and
 # fc6's weight energy per input row (each fc6 neuron's weights viewed as (256, 6, 6)).
 
-# %%
+# %% tags=["hide-input"]
 a, a_label, alexnet = weights("alexnet", ["features.10"])
 if a is None:
     display(Markdown(f"**AlexNet is not available here** ({a_label}): this project does not retrain AlexNet, so "
@@ -109,7 +123,7 @@ else:
 #
 # `python -m banding_lib scan MODEL` prints the banding score of every conv layer. For the model of figure 1:
 
-# %%
+# %% tags=["hide-input"]
 _, _, model = weights("googlenet", ["inception5b.branch3.1"])
 if model is not None:
     print(pretrained.format_scan(pretrained.scan(model)))

@@ -26,13 +26,14 @@ seeds = [0, 1, 2]  # seeds of the baseline
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, metrics, models, plots, reduce, render, runner, tables
+from banding_lib import article, config, metrics, models, plots, reduce, render, runner, tables, verdict
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
 render.use_offline_renderer("_static")
 runs = runner.load(["baseline"], profile, seeds, results_root)
 baseline = [runs["baseline", s] for s in seeds]
 cfg = baseline[0].config
+display(Markdown(verdict.lines(verdict.table(runs))))
 
 # %% [markdown]
 # ## Figure 4: the architecture
@@ -40,7 +41,7 @@ cfg = baseline[0].config
 # At the article's scale (224 px input, five L2 pools, 7x7 map at 5a and 5b). Box width grows with the
 # channel count, height with the map's side.
 
-# %%
+# %% tags=["hide-input"]
 plots.architecture_diagram(models.describe(models.simplified_net(1001)), title="The simplified network at 224 px (article scale)")
 
 # %% [markdown]
@@ -48,7 +49,7 @@ plots.architecture_diagram(models.describe(models.simplified_net(1001)), title="
 # profile was chosen from the scale study in the appendix ([How much training does banding need?](06_scale)),
 # on seed 0 only; seeds 1 and 2 below confirm it.
 
-# %%
+# %% tags=["hide-input"]
 scaled = baseline[0].model()
 display(tables.profile_differences(cfg, scaled, baseline[0].metrics["num_classes"]))
 plots.architecture_diagram(models.describe(scaled), title=f"As trained here (profile {profile})")
@@ -61,10 +62,10 @@ plots.architecture_diagram(models.describe(scaled), title=f"As trained here (pro
 # these pictures: the mean share of each picture's variance explained by its row means (horizontal bands)
 # and by its column means (vertical bands), with 95 % bootstrap intervals over neurons.
 
-# %%
+# %% tags=["hide-input"]
 plots.layer_grid(baseline[0].weights["block5.b"], title=f"Baseline, 5b (seed {seeds[0]})")
 
-# %%
+# %% tags=["hide-input"]
 plots.layer_grid(baseline[0].weights["block5.a"], title=f"Baseline, 5a (seed {seeds[0]})")
 
 # %% [markdown]
@@ -73,12 +74,12 @@ plots.layer_grid(baseline[0].weights["block5.a"], title=f"Baseline, 5a (seed {se
 # `W`: raw weights, `dW`: weights minus their random initialization (what training changed), `NMF`: the
 # reduced pictures above; `article`: the same score measured on the article's own published pictures.
 
-# %%
+# %% tags=["hide-input"]
 frame = tables.scores_frame(baseline, ["block5.a", "block5.b"])
 display(tables.score_table(frame))
 plots.score_chart(frame, title="Baseline banding per seed")
 
-# %%
+# %% tags=["hide-input"]
 rows = tables.score_rows(frame, baseline, "02_simplified_net")
 tables.record(rows)
 nmf = frame[(frame.kind == "NMF") & (frame.layer == "block5.b")]
@@ -102,7 +103,7 @@ display(Markdown(
 # kernels that look the same mirrored left–right, and mirror symmetry alone raises the row share: noise
 # made exactly symmetric scores higher on rows than i.i.d. noise. How symmetric are the baseline's pictures?
 
-# %%
+# %% tags=["hide-input"]
 kh, kw = baseline[0].weights["block5.b"].shape[-2:]
 ref = metrics.mirror_null(kh, kw)
 sym = [float(metrics.mirror_shares(tables.reduced(r.weights["block5.b"]), pictures=True).mean()) for r in baseline]

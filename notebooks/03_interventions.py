@@ -26,7 +26,7 @@ seeds = [0, 1, 2]  # seeds of baseline, rotated, flatten and x_pool; the other r
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, plots, render, runner, tables, widgets
+from banding_lib import article, config, plots, render, runner, tables, verdict, widgets
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
 render.use_offline_renderer("_static")
@@ -39,6 +39,7 @@ all_runs = list(runs.values())
 frame = tables.scores_frame(all_runs, ["block5.a", "block5.b"], kinds=("W", "dW", "NMF"))
 rows = tables.score_rows(frame, all_runs, "03_interventions")
 tables.record(rows)
+display(Markdown(verdict.lines(verdict.table(runs))))
 
 
 def nmf(preset, layer="block5.b"):
@@ -59,14 +60,14 @@ def finding(preset, layer="block5.b", claim=None, ref=None, figure=None):
 # %% [markdown]
 # ## Figure 6: trained on images rotated by 90 degrees
 
-# %%
+# %% tags=["hide-input"]
 display(plots.layer_grid(first["rotated"].weights["block5.b"], title="Rotated 90°, 5b"))
 display(Markdown(finding("rotated", claim="vertical", figure="Figure 6") + "  \n" + finding("baseline")))
 
 # %% [markdown]
 # ## Figure 7: no global average pooling (flatten + FC)
 
-# %%
+# %% tags=["hide-input"]
 display(plots.layer_grid(first["flatten"].weights["block5.b"], title="No GAP (flatten), 5b"))
 display(Markdown(finding("flatten", claim="not banded", ref=nmf("baseline"), figure="Figure 7") + "  \n"
                  + finding("flatten", "block5.a", claim="still banded", figure="Figure 7, 5a") + "  \n" + finding("baseline")))
@@ -76,7 +77,7 @@ display(Markdown(finding("flatten", claim="not banded", ref=nmf("baseline"), fig
 #
 # The article saw 5a banded and 5b not ("surprising").
 
-# %%
+# %% tags=["hide-input"]
 display(plots.layer_grid(first["x_pool"].weights["block5.a"], title="x-pooling, 5a"))
 display(plots.layer_grid(first["x_pool"].weights["block5.b"], title="x-pooling, 5b"))
 display(Markdown(finding("x_pool", "block5.a", claim="still banded", figure="Figure 8, 5a banded") + "  \n"
@@ -90,7 +91,7 @@ display(Markdown(finding("x_pool", "block5.a", claim="still banded", figure="Fig
 # diamonds: the article's published pictures, where it drew them). Three seeds for baseline, rotated,
 # flatten and x-pooling.
 
-# %%
+# %% tags=["hide-input"]
 display(tables.score_table(frame))
 plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Banding of 5a and 5b, NMF pictures")
 
@@ -99,7 +100,7 @@ plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Banding of 
 #
 # The article found 5b still banded in each of these. Our verdicts, from the numbers above:
 
-# %%
+# %% tags=["hide-input"]
 display(Markdown("\n".join(f"- {finding(p, claim='still banded')}" for p in persisting)))
 for p in persisting:
     display(plots.layer_grid(first[p].weights["block5.b"], title=f"{p}, 5b — {config.RUNS[p]['about']}", columns=24, pixel=4))
@@ -108,13 +109,15 @@ for p in persisting:
 # ## Pick a neuron
 #
 # Click a neuron in the small grid (or move the slider) to see it enlarged, each colour's factor alone,
-# the input channels each colour stands for, and its scores. This works in the static book; in a live
-# notebook, the widget below does the same for every run and layer.
+# the input channels each colour stands for, and its scores. In a running notebook (`jupyter lab
+# notebooks/03_interventions.py` with jupytext), the cell after this one adds a live picker for every run and
+# layer.
 
-# %%
+# %% tags=["hide-input"]
 widgets.static_neuron_picker_for(first["baseline"].weights["block5.b"], layer="block5.b", title="Baseline 5b: pick a neuron")
 
-# %%
+# %% tags=["remove-cell"]
+# The live picker (ipywidgets): every run and layer, in a running notebook only (the book leaves this cell out).
 widgets.neuron_picker(list(first.values()), layers=("block5.a", "block5.b"))
 
 # %% [markdown]
@@ -124,6 +127,6 @@ widgets.neuron_picker(list(first.values()), layers=("block5.a", "block5.b"))
 # gives the percentage of each run's neurons in each cluster, the pictures above it the cluster centres.
 # Move the slider to pick k (4 to 19); every k was computed when this page was built.
 
-# %%
+# %% tags=["hide-input"]
 table = tables.cluster_table(tables.reduced_pictures(list(first.values()), layers=("block5.a", "block5.b")))
 plots.cluster_summary(table, title="k-means clusters of normalized 5a / 5b pictures, every run")

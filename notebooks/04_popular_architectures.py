@@ -26,7 +26,7 @@ seeds = [0]
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import architectures, article, config, plots, render, runner, tables
+from banding_lib import architectures, article, config, plots, render, runner, tables, verdict
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
 render.use_offline_renderer("_static")
@@ -57,18 +57,48 @@ display(Markdown(
               f"{all(bool((x == runs[f'{a}_flatten', seeds[0]].weights[l]).all()) for l, x in runs[f'{a}_baseline', seeds[0]].weights.items())})."
               for a, (c, h, w) in shapes.items() if h * w == 1)))
 
-# %%
-for arch, layer, fig in (("googlenet", "inception5b.branch3.1", 9), ("resnet50", "layer4.2.conv2", 10), ("vgg19", "features.34", 11)):
-    display(Markdown(f"## Figure {fig}: {arch}, `{layer}`"))
+# %% tags=["hide-input"]
+def grids(arch, layer):
     for variant in ("baseline", "rotated", "flatten"):
         run = runs[f"{arch}_{variant}", seeds[0]]
         display(plots.layer_grid(run.weights[layer], title=f"{arch} {variant}, {layer} (val. accuracy "
                                                           f"{run.metrics['final']['val_top1']:.2f})", columns=32, pixel=4))
 
+
+display(Markdown(verdict.lines(verdict.table(runs))))
+
+
+# %% [markdown]
+# ## Figure 9: googlenet, `inception5b.branch3.1`
+#
+# The same layer of googlenet retrained three ways (baseline, inputs rotated 90°, global pooling removed), one
+# tile per neuron (its kernel reduced to an RGB picture as in figure 5), with the run's validation accuracy.
+
+# %% tags=["hide-input"]
+grids("googlenet", "inception5b.branch3.1")
+
+# %% [markdown]
+# ## Figure 10: resnet50, `layer4.2.conv2`
+#
+# The same layer of resnet50 retrained three ways (baseline, inputs rotated 90°, global pooling removed), one
+# tile per neuron (its kernel reduced to an RGB picture as in figure 5), with the run's validation accuracy.
+
+# %% tags=["hide-input"]
+grids("resnet50", "layer4.2.conv2")
+
+# %% [markdown]
+# ## Figure 11: vgg19, `features.34`
+#
+# The same layer of vgg19 retrained three ways (baseline, inputs rotated 90°, global pooling removed), one
+# tile per neuron (its kernel reduced to an RGB picture as in figure 5), with the run's validation accuracy.
+
+# %% tags=["hide-input"]
+grids("vgg19", "features.34")
+
 # %% [markdown]
 # ## The numbers beside the article's
 
-# %%
+# %% tags=["hide-input"]
 layers = ["inception5b.branch3.1", "layer4.2.conv2", "features.32", "features.34"]
 frame = tables.scores_frame(list(runs.values()), layers)
 rows = tables.score_rows(frame, list(runs.values()), "04_popular_architectures")
@@ -76,15 +106,9 @@ tables.record(rows)
 display(tables.score_table(frame))
 plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Retrained architectures: NMF pictures vs the article")
 
-# %%
-lines, grades = [], []
+# %% tags=["hide-input"]
+lines = []
 for arch, layer in (("googlenet", "inception5b.branch3.1"), ("resnet50", "layer4.2.conv2"), ("vgg19", "features.34")):
-    b, r = (tables.seed_mean(rows, f"{arch}_{v}", layer) for v in ("baseline", "rotated"))
-    ok = b["row"] >= 0.6 and r["col"] > r["row"]
-    part = b["row"] > b["col"] and r["col"] > r["row"]
-    grades.append(f"- **{arch}: {'reproduced' if ok else 'partly' if part else 'not'}** — baseline {tables.describe_scores(b)}, "
-                  f"rotated {tables.describe_scores(r)} (target: baseline row ≥ 0.6 and the rotated run's column share "
-                  "above its row share)")
     for variant in ("baseline", "rotated", "flatten"):
         f = frame[(frame.preset == f"{arch}_{variant}") & (frame.layer == layer) & (frame.kind == "NMF")]
         r, c = f.row.mean(), f.col.mean()
@@ -95,7 +119,10 @@ for arch, layer in (("googlenet", "inception5b.branch3.1"), ("resnet50", "layer4
                   "nothing about banding**" if acc < 1.5 * chance else f" (val. accuracy {acc:.2f})")
         lines.append(f"- {arch} {variant}: {r:.2f} / {c:.2f}, *{article.verdict(r, c)}* (article {a[0]:.2f} / {a[1]:.2f}, "
                      f"*{article.verdict(*a)}*){failed}")
-display(Markdown("**Figures 9–11, baseline banded and rotated vertical:**\n\n" + "\n".join(grades)))
+verdicts = verdict.table(runs)
+display(Markdown("**Figures 9–11, claim by claim** (how each is graded: [the verdict page](00_verdict)):\n\n" + "\n".join(
+    f"- **{g}**: {says} — ours {ours}, article {art}" for says, ours, art, g in
+    zip(verdicts["the article"], verdicts["ours row / col"], verdicts["article row / col"], verdicts.grade))))
 display(Markdown("**Findings** (row / column share of the NMF pictures):\n\n" + "\n".join(lines)))
 vgg = frame[(frame.preset == "vgg19_flatten") & (frame.layer == "features.34") & (frame.kind == "NMF")]
 vgg_acc = runs["vgg19_flatten", seeds[0]].metrics["final"]["val_top1"]

@@ -53,7 +53,7 @@ def line(preset, layer="block5.b"):
 # see figure 8 on the previous page). Adding y-pooled features gives the FC layer both
 # marginals. If the hypothesis holds, 5b should not band (the y information is already kept by the head).
 
-# %%
+# %% tags=["hide-input"]
 display(plots.layer_grid(first["xy_pool"].weights["block5.b"], title="x- and y-pooling together, 5b"))
 display(Markdown("  \n".join(line(p) for p in ("baseline", "x_pool", "xy_pool"))))
 
@@ -63,23 +63,25 @@ display(Markdown("  \n".join(line(p) for p in ("baseline", "x_pool", "xy_pool"))
 # If the bands encode "up" and "down", images rotated by a random angle (any of 360 degrees) or flipped
 # upside down half the time carry no consistent vertical direction, and the bands should weaken.
 
-# %%
+# %% tags=["hide-input"]
 display(plots.layer_grid(first["random_rotation"].weights["block5.b"], title="Random rotation, 5b"))
 display(plots.layer_grid(first["vflip"].weights["block5.b"], title="Random vertical flips, 5b"))
 display(Markdown("  \n".join(line(p) for p in ("baseline", "random_rotation", "vflip"))))
 
 # %% [markdown]
-# ## Every run beside the article
+# ## The follow-ups, scored
 #
-# One row per run and layer; `NMF` is the score of the reduced pictures (comparable with the article's
-# pictures), `W` and `dW` the raw weights and the weights minus their initialization. Intervals: 95 %
-# bootstrap over neurons; for the three-seed runs, one row per seed.
+# One row per run and layer: the baseline and the three follow-ups. `NMF` is the score of the reduced pictures
+# (comparable with the article's pictures), `W` and `dW` the raw weights and the weights minus their
+# initialization; for the baseline, one row per seed. The article's interventions are scored on
+# [Interventions](03_interventions).
 
-# %%
-frame = tables.scores_frame(list(runs.values()), ["block5.a", "block5.b"])
-tables.record(tables.score_rows(frame, list(runs.values()), "05_follow_ups"))
+# %% tags=["hide-input"]
+shown = [r for (p, s), r in runs.items() if p in ("baseline", *config.FOLLOW_UPS)]
+frame = tables.scores_frame(shown, ["block5.a", "block5.b"])
+tables.record(tables.score_rows(frame, shown, "05_follow_ups"))
 display(tables.score_table(frame))
-plots.score_chart(frame[frame.layer == "block5.b"], title="5b, every run: row and column share")
+plots.score_chart(frame[frame.layer == "block5.b"], title="5b, the baseline and the follow-ups: row and column share")
 
 # %% [markdown]
 # ## Banding over training
@@ -87,10 +89,10 @@ plots.score_chart(frame[frame.layer == "block5.b"], title="5b, every run: row an
 # Row (solid) and column (dashed) share of 5b's raw weights, recorded during training, with the loss and
 # the accuracy on a validation subset.
 
-# %%
+# %% tags=["hide-input"]
 plots.training_curves([runs[p, s] for p in ("baseline", "rotated", "flatten") for s in seeds], layer="block5.b", kind="W")
 
-# %%
+# %% tags=["hide-input"]
 hist = runs["baseline", seeds[0]].metrics["history"]
 start = hist[0]["banding"]["block5.b"]["W"]
 end = hist[-1]["banding"]["block5.b"]["W"]

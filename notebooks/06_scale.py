@@ -44,10 +44,10 @@ frame = study.frame(profile, results_root)
 # GPU time (training FLOPs counted by torch, divided by an assumed 100 TFLOP/s; not measured). The dashed
 # line is the score of i.i.d. noise for the kernel size (0.17 for 5x5, 0.25 for 3x3).
 
-# %%
+# %% tags=["hide-input"]
 plots.study_chart(frame, layer="block5.b", title="Scale study: banding of 5b against CPU-minutes")
 
-# %%
+# %% tags=["hide-input"]
 plots.study_chart(frame, layer="block5.a", title="Scale study: banding of 5a against CPU-minutes")
 
 # %% [markdown]
@@ -56,7 +56,7 @@ plots.study_chart(frame, layer="block5.a", title="Scale study: banding of 5a aga
 # `row` / `col`: mean share of each 5b picture's variance explained by its row means / column means, with
 # the 95 % interval; `val. acc.`: top-1 on all 3,925 Imagenette validation images (chance 0.10).
 
-# %%
+# %% tags=["hide-input"]
 display(study.table(frame))
 
 # %% tags=["hide-input"]
@@ -69,7 +69,7 @@ _ = tables.record(pd_rows[tables.COLUMNS])
 #
 # Each axis against the profile (5b, NMF pictures, row / column share; validation accuracy in brackets):
 
-# %%
+# %% tags=["hide-input"]
 b = frame[frame.layer == "block5.b"]
 ref = b[b.axis == "the profile"].iloc[0]
 lines = [f"- **the profile**: {ref.row:.2f} / {ref.col:.2f} ({ref.val_top1:.2f}) in {ref.cpu_min:.1f} CPU-minutes"]

@@ -22,7 +22,7 @@ def test_article_numbers_are_shares():
     ("not banded", 0.45, 0.35, (0.9, 0.05), "reproduced"), ("not banded", 0.7, 0.2, (0.9, 0.05), "partly"),
     ("not banded", 0.9, 0.05, (0.9, 0.1), "not"), ("still banded", 0.8, 0.1, None, "reproduced"),
     ("less banded", 0.6, 0.3, (0.9, 0.05), "reproduced"), ("less banded", 0.95, 0.02, (0.9, 0.05), "not"),
-    ("leans banded", 0.67, 0.19, None, "reproduced"), ("leans banded", 0.45, 0.31, None, "partly"),
+    ("leans banded", 0.67, 0.19, None, "reproduced"), ("leans banded", 0.45, 0.20, None, "partly"), ("leans banded", 0.45, 0.31, None, "not"),
     ("leans banded", 0.26, 0.26, None, "not"), ("leans vertical", 0.15, 0.60, None, "reproduced"),
 ])
 def test_grade(claim, row, col, ref, expected):

@@ -83,11 +83,14 @@ def test_architecture_diagram_has_one_mark_per_layer():
     spec = plots.architecture_diagram(rows, head="GAP").to_dict()
     (items,) = spec["datasets"].values()
     items = pd.DataFrame(items)
-    assert list(items["name"]) == [r["name"] for r in rows]  # one item per layer, in forward order
+    # one item per layer, in forward order, and the head's pooling as a box of its own before its classifier
+    assert list(items["name"]) == [r["name"] for r in rows][:-1] + ["head.pooling", "head"]
     convs = [r for r in rows if r["kind"] == "conv"]
     assert (items["kind"] == "conv").sum() == len(convs) == 12
-    assert (items["kind"] == "pool").sum() == 3
-    assert "5b 5x5, 64, 4x4" in set(items["label"]) and "GAP → FC 10" in set(items["label"])
+    assert (items["kind"] == "pool").sum() == 3 and "L2 pool → 4x4" in set(items["label"])
+    assert "5b 5x5, 64, 4x4" in set(items["label"]) and {"GAP", "FC 10"} <= set(items["label"])
+    default = pd.DataFrame(next(iter(plots.architecture_diagram(rows).to_dict()["datasets"].values())))
+    assert "global average pool" in set(default["label"])  # the head says what it does, from models.describe
     # box height follows the map size, width the channel count
     h = items["y1"] - items["y0"]
     assert h[items["name"] == "block0.a"].item() > h[items["name"] == "block5.b"].item()
@@ -114,3 +117,11 @@ def test_position_profile_chart_sorts_and_normalises():
     assert np.allclose(heat.groupby("col")["share"].sum(), 1, atol=1e-3)
     top = heat[heat["y"] == 0].set_index("col")["share"]
     assert top.iloc[0] == pytest.approx(10 / 15, abs=1e-3) and top.iloc[-1] == pytest.approx(1 / 6, abs=1e-3)
+
+
+def test_weight_grids_are_legible_and_fit_the_column():
+    pictures = np.random.default_rng(0).random((64, 3, 3, 3))
+    spec = plots.weight_grid(pictures, columns=32, pixel=4).to_dict()
+    assert spec["width"] <= plots.COLUMN_WIDTH and "* 6" in str(spec)  # 3x3 tiles drawn 18 px, not 12
+    wide = plots.weight_grid(np.random.default_rng(0).random((64, 5, 5, 3)), columns=32, pixel=4).to_dict()
+    assert wide["width"] <= plots.COLUMN_WIDTH

@@ -1,0 +1,35 @@
+"""Tests for banding_lib.verdict: every claim graded from the runs it names, one line per figure."""
+import torch
+
+from banding_lib import article, verdict
+from conftest import fake_run
+
+
+def _runs():
+    runs = {("baseline", s): fake_run("baseline", s) for s in (0, 1, 2)}
+    for s in (0, 1, 2):  # the same weights turned 90 degrees: vertical bands
+        r = fake_run("rotated", s)
+        r.weights = {l: torch.rot90(w, 1, dims=(-2, -1)) for l, w in r.weights.items()}
+        runs["rotated", s] = r
+    return runs
+
+
+def test_claims_name_real_runs_and_grades():
+    from banding_lib import config
+
+    for c in verdict.CLAIMS:
+        assert c.run in config.RUNS and (c.grade is None or c.grade in (
+            "banded", "vertical", "still banded", "not banded", "less banded", "leans banded", "leans vertical"))
+        if c.grade in ("not banded", "less banded"):
+            assert c.ref is not None and c.ref[0] in config.RUNS
+
+
+def test_table_grades_only_the_claims_whose_runs_are_given():
+    table = verdict.table(_runs())
+    assert list(table.figure) == ["5", "5", "6"]  # flatten, x_pool, ... are not in these runs
+    means = verdict.scores(_runs())
+    b = means.loc[("baseline", "block5.b")]
+    assert b.seeds == 3 and table.grade.iloc[0] == article.grade("banded", b.row, b.col)
+    assert table.grade.iloc[2] == "reproduced" and f"{b.row:.2f} / {b.col:.2f}" in table["ours row / col"].iloc[0]
+    assert verdict.line(table, "6") == "Figure 6: reproduced (1 of 1 claims reproduced)"
+    assert verdict.lines(table).startswith("**Verdict**") and "Figure 5: " in verdict.lines(table)
