@@ -43,6 +43,7 @@ $(BOOK)/%.ipynb: notebooks/%.py runs pages FORCE
 	@mkdir -p $(OUT)/_build/notebooks $(BOOK)
 	$(VENV)/bin/jupytext --quiet --to ipynb -o $(OUT)/_build/notebooks/$*.ipynb $<
 	$(VENV)/bin/papermill --no-progress-bar --start-timeout 300 --cwd $(BOOK) -p profile $(PROFILE) $(OUT)/_build/notebooks/$*.ipynb $@
+	$(PY) -c 'import sys; from banding_lib.render import tidy_notebook; tidy_notebook(sys.argv[1])' $@
 
 notebooks: $(EXECUTED)
 

@@ -132,3 +132,29 @@ def use_offline_renderer(static_dir, prefix: str = "_static/", svg: bool = False
     alt.renderers.register(RENDERER, _offline_renderer)
     alt.renderers.enable(RENDERER, prefix=prefix, svg=svg)
     alt.data_transformers.disable_max_rows()
+
+
+# ------------------------------------------------------------------------------------- executed pages
+HIDDEN_TAGS = ("parameters", "injected-parameters")  # papermill's cells: in the notebook, not on the page
+
+
+def tidy_notebook(path) -> Path:
+    """Prepare an executed notebook for the static book, in place: its parameter cells (the `parameters` cell
+    and papermill's injected one) get the `remove-cell` tag, and the saved ipywidgets state is dropped (no
+    live widget is shown in the static book, and that state makes every page load the widget manager's
+    scripts). The notebook stays runnable: `jupyter lab` shows every cell."""
+    import nbformat
+
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if any(t in tags for t in HIDDEN_TAGS) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+        for output in cell.get("outputs", []):  # widget views whose state is gone would render as dead text
+            output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
+    nb.metadata.pop("widgets", None)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    nbformat.write(nb, tmp)
+    os.replace(tmp, path)
+    return path

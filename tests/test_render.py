@@ -63,3 +63,19 @@ def test_renderer_writes_a_missing_bundle_into_the_folder_it_is_given(tmp_path):
         alt.renderers.enable(before)
     assert [p.name for p in static.iterdir()] == [render.JS_BUNDLE]  # no temporary file left behind
     assert (static / render.JS_BUNDLE).read_bytes() == (BOOK_STATIC / render.JS_BUNDLE).read_bytes()
+
+
+def test_tidy_notebook_hides_parameter_cells_and_drops_widget_state(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(metadata={"widgets": {"application/vnd.jupyter.widget-state+json": {}}})
+    nb.cells = [nbformat.v4.new_code_cell("profile = 'cpu'", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("profile = 'smoke'", metadata={"tags": ["injected-parameters"]}),
+                nbformat.v4.new_code_cell("1 + 1", metadata={"tags": ["hide-input"]})]
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nb, path)
+    render.tidy_notebook(path)
+    tidy = nbformat.read(path, as_version=4)
+    assert [c.metadata["tags"] for c in tidy.cells] == [["parameters", "remove-cell"],
+                                                         ["injected-parameters", "remove-cell"], ["hide-input"]]
+    assert "widgets" not in tidy.metadata and [c.source for c in tidy.cells] == [c.source for c in nb.cells]
