@@ -51,7 +51,7 @@ display(Markdown(
     "and ≥ 2 x column."))
 
 # %% tags=["hide-input"]
-display(verdicts.set_index("figure").style.apply(
+display(verdicts.style.hide(axis="index").apply(
     lambda col: [{"reproduced": "background-color: #d9f2d9", "partly": "background-color: #fff2cc",
                   "not": "background-color: #f8d7d7"}.get(v, "") for v in col], subset=["grade"]))
 
