@@ -1,3 +1,7 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -5,6 +9,23 @@ import pytest
 import torch
 
 from banding_lib import metrics
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """The whole book at the smoke profile (make book: train, papermill, Jupyter Book) in a temporary folder,
+    built once per session for test_book.py and test_browser.py. Returns the folder: book/ holds the executed
+    notebooks, _build/html/ the HTML."""
+    out = tmp_path_factory.mktemp("book")
+    env = {**os.environ, "BANDING_RESULTS": str(out / "results")}
+    # make uses the virtual environment these tests run in (the Makefile's default is ./.venv)
+    venv = [f"VENV={sys.prefix}"] if sys.prefix != sys.base_prefix else []
+    proc = subprocess.run(["make", "book", "PROFILE=smoke", f"BOOK={out / 'book'}", f"OUT={out}", "JOBS=2", *venv],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,6 @@
 """The whole book pipeline at the smoke profile, into a temporary folder: papermill executes every
-notebook, Jupyter Book builds with warnings as errors, and the HTML holds every figure."""
-import os
+notebook, Jupyter Book builds with warnings as errors, and the HTML holds every figure. The build itself is
+the session fixture `built_book` (conftest.py), shared with test_browser.py."""
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,16 +19,6 @@ FIGURES = {
     10: ("04_popular_architectures", "resnet50 rotated"), 11: ("04_popular_architectures", "vgg19 flatten"),
     12: ("03_interventions", "k-means clusters"),
 }
-
-
-@pytest.fixture(scope="module")
-def built_book(tmp_path_factory):
-    out = tmp_path_factory.mktemp("book")
-    env = {**os.environ, "BANDING_RESULTS": str(out / "results")}
-    proc = subprocess.run(["make", "book", "PROFILE=smoke", f"BOOK={out / 'book'}", f"OUT={out}", "JOBS=2"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return out
 
 
 def test_every_notebook_executed_and_every_page_built(built_book):
