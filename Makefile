@@ -38,7 +38,7 @@ PAGES := _toc.yml intro.md references.md
 runs: install  ## train every run the book shows (config.RUNS, config.STUDY) that the result cache lacks, $(JOBS) at a time
 	$(PY) -m banding_lib train book --profile $(PROFILE) --jobs $(JOBS) --quiet
 
-# pages first: the notebooks run in $(BOOK) and draw their charts with the bundle in its _static folder
+# pages first: the notebooks run in $(BOOK) and draw their charts with the bundle in its static folder (published as _static)
 $(BOOK)/%.ipynb: notebooks/%.py runs pages FORCE
 	@mkdir -p $(OUT)/_build/notebooks $(BOOK)
 	$(VENV)/bin/jupytext --quiet --to ipynb -o $(OUT)/_build/notebooks/$*.ipynb $<
@@ -48,8 +48,8 @@ $(BOOK)/%.ipynb: notebooks/%.py runs pages FORCE
 notebooks: $(EXECUTED)
 
 pages:
-	@mkdir -p $(BOOK)/_static
-	@if [ "$(abspath $(BOOK))" != "$(abspath book)" ]; then cp -r $(addprefix book/,$(PAGES)) book/_static $(BOOK)/; fi
+	@mkdir -p $(BOOK)/static
+	@if [ "$(abspath $(BOOK))" != "$(abspath book)" ]; then cp -r $(addprefix book/,$(PAGES)) book/static $(BOOK)/; fi
 
 html: install pages  ## the HTML book from the executed notebooks in $(BOOK), executing nothing
 	$(VENV)/bin/jupyter-book build $(BOOK) --config $(abspath _config.yml) --toc $(abspath $(BOOK))/_toc.yml --path-output $(OUT) -W -n --keep-going

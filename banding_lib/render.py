@@ -2,8 +2,9 @@
 can be written as a static file.
 
 `write_js_bundle(folder)` writes vega + vega-lite + vega-embed (one file, from vl-convert, matched to
-altair's Vega-Lite version) into the folder it is given (the book's `_static`); `use_offline_renderer(folder)`
-makes every chart output an HTML snippet that loads that file from the page's `_static/` folder.
+altair's Vega-Lite version) into the folder it is given (the book's `static`, published as `_static`);
+`use_offline_renderer(folder)` makes every chart output an HTML snippet that loads that file from the page's
+`_static/` folder.
 `save_svg` and `to_png` render a chart to a file or PNG bytes with vl-convert (no browser, no network).
 """
 from __future__ import annotations
@@ -50,7 +51,7 @@ def _vl_version() -> str:
 def write_js_bundle(static_dir) -> Path:
     """Write the vega / vega-lite / vega-embed bundle matching altair's Vega-Lite version to
     static_dir/JS_BUNDLE (~0.9 MB, minified) and return its path; static_dir is the book's static folder
-    (book/_static; "_static" from a notebook, which runs in the book folder). Wrapped in a function scope
+    (book/static, published as _static; "static" from a notebook, which runs in the book folder). Wrapped in a function scope
     so its top-level names cannot clash with other scripts; it sets window.vega, window.vegaLite,
     window.vegaEmbed. Written atomically: notebooks run in parallel may write it at once."""
     import vl_convert as vlc
@@ -60,7 +61,7 @@ def write_js_bundle(static_dir) -> Path:
     header = (f"/* Vega {vlc.get_vega_version()}, Vega-Lite {vl}, Vega-Embed {vlc.get_vega_embed_version()}: "
               f"BSD-3-Clause, University of Washington Interactive Data Lab. Bundled by vl-convert-python "
               f"{vlc.__version__} (vl_convert.javascript_bundle) for altair {alt.__version__}; regenerate with "
-              f"banding_lib.render.write_js_bundle('book/_static'). */\n")
+              f"banding_lib.render.write_js_bundle('book/static'). */\n")
     path = Path(static_dir) / JS_BUNDLE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -122,7 +123,7 @@ def _offline_renderer(spec: dict, prefix: str = "_static/", svg: bool = False, e
 
 def use_offline_renderer(static_dir, prefix: str = "_static/", svg: bool = False) -> None:
     """Make altair draw every chart with the vendored JS bundle instead of a CDN (call once, at the top of
-    a notebook, with static_dir "_static": the book's static folder, where the bundle is written if it is
+    a notebook, with static_dir "static": the book's static folder, where the bundle is written if it is
     missing). The output is text/html that loads <content root>/_static/vega-bundle.min.js, so it works
     in any page of the built book; `prefix` is the fallback folder relative to the page where no Sphinx
     content root is found. svg=True also stores a static SVG of each chart (image/svg+xml) in the output.

@@ -34,7 +34,7 @@ from banding_lib import article, config, metrics, plots, pretrained, render, run
 from banding_lib.layers import layer_weight
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
-render.use_offline_renderer("_static")
+render.use_offline_renderer("static")
 
 
 offline = []  # the architectures whose pretrained weights could not be had here

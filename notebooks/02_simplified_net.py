@@ -29,7 +29,7 @@ from IPython.display import Markdown, display
 from banding_lib import article, config, metrics, models, plots, reduce, render, runner, tables, verdict
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
-render.use_offline_renderer("_static")
+render.use_offline_renderer("static")
 runs = runner.load(["baseline"], profile, seeds, results_root)
 baseline = [runs["baseline", s] for s in seeds]
 cfg = baseline[0].config

@@ -29,7 +29,7 @@ from IPython.display import Markdown, display
 from banding_lib import article, config, plots, render, runner, tables, verdict, widgets
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
-render.use_offline_renderer("_static")
+render.use_offline_renderer("static")
 main = ["baseline", "rotated", "flatten", "x_pool"]
 persisting = ["masks3", "masks5", "masks16", "mask_full", "attention", "coordconv", "groups", "maxpool_fc"]
 runs = runner.load(main, profile, seeds, results_root)

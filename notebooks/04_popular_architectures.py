@@ -29,7 +29,7 @@ from IPython.display import Markdown, display
 from banding_lib import architectures, article, config, plots, render, runner, tables, verdict
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
-render.use_offline_renderer("_static")
+render.use_offline_renderer("static")
 runs = runner.load(config.ARCHITECTURES, profile, seeds, results_root)
 cfg = runs["googlenet_baseline", seeds[0]].config
 shapes = {arch: architectures.last_map_shape(runs[f"{arch}_baseline", seeds[0]].model(), cfg["model"]["in_size"])

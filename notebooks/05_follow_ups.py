@@ -29,7 +29,7 @@ from IPython.display import Markdown, display
 from banding_lib import article, config, plots, render, runner, tables
 
 config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
-render.use_offline_renderer("_static")
+render.use_offline_renderer("static")
 runs = runner.load(["baseline", "rotated", "flatten"], profile, seeds, results_root)
 runs |= runner.load(config.SIMPLIFIED, profile, [seeds[0]], results_root)
 first = {p: runs[p, seeds[0]] for p in config.SIMPLIFIED}

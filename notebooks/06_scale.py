@@ -32,7 +32,7 @@ from IPython.display import Markdown, display
 from banding_lib import config, metrics, plots, render, study, tables
 
 config.validate_params(profile=profile, results_root=results_root)
-render.use_offline_renderer("_static")
+render.use_offline_renderer("static")
 frame = study.frame(profile, results_root)
 
 # %% [markdown]

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["01_discovery", "02_simplified_net", "03_interventions", "04_popular_architectures", "05_follow_ups",
-         "06_scale"]
+PAGES = ["00_verdict", "01_discovery", "02_simplified_net", "03_interventions", "04_popular_architectures",
+         "05_follow_ups", "06_scale", "07_glossary"]
+SCORED = ["02_simplified_net", "03_interventions", "04_popular_architectures", "05_follow_ups", "06_scale"]
 # Each article figure: the page that regenerates it and a title its chart must carry.
 FIGURES = {
     1: ("01_discovery", "mixed5b"), 2: ("01_discovery", "layer4.2.conv2"), 3: ("01_discovery", "AlexNet"),
@@ -37,7 +38,7 @@ def test_every_score_shown_is_in_scores_csv(built_book):
 
     scores = pd.read_csv(built_book / "book" / "scores.csv")
     assert list(scores.columns) == tables.COLUMNS
-    assert set(scores.page) == set(PAGES[1:])
+    assert set(scores.page) == set(SCORED)
     base = scores[(scores.page == "02_simplified_net") & (scores.run == "baseline") & (scores.layer == "block5.b")]
     assert sorted(base[base.kind == "NMF"].seed) == [0, 1, 2] and set(base.kind) == {"W", "dW", "NMF"}
     assert scores[["row", "col"]].notna().all().all() and ((scores.row >= 0) & (scores.row <= 1)).all()
@@ -94,3 +95,19 @@ def test_committed_scores_match_the_committed_book():
     nmf = scores[(scores.page == "02_simplified_net") & (scores.run == "baseline") & (scores.layer == "block5.b")
                  & (scores.kind == "NMF")]
     assert f"row {nmf.row.mean():.2f} / col {nmf.col.mean():.2f}" in (ROOT / "book" / "02_simplified_net.ipynb").read_text()
+
+
+def test_the_verdict_page_grades_from_the_same_numbers_as_the_pages(built_book):
+    """Every grade the verdict page prints for figure 5 is the one page 02 prints, from scores.csv's rows."""
+    from banding_lib import article
+
+    text = (built_book / "book" / "00_verdict.ipynb").read_text()
+    page = (built_book / "book" / "02_simplified_net.ipynb").read_text()
+    scores = __import__("pandas").read_csv(built_book / "book" / "scores.csv")
+    nmf = scores[(scores.page == "02_simplified_net") & (scores.run == "baseline") & (scores.layer == "block5.b")
+                 & (scores.kind == "NMF")]
+    grade = article.grade("banded", nmf.row.mean(), nmf.col.mean())
+    assert f"{nmf.row.mean():.2f} / {nmf.col.mean():.2f}" in text and grade in text
+    assert f"Figure 5: {grade}" in page
+    html = (built_book / "_build" / "html" / "00_verdict.html").read_text()
+    assert "profile = " not in html and "injected-parameters" not in html  # parameter cells stay out of the page

@@ -10,7 +10,7 @@ import pytest
 
 from banding_lib import render
 
-BOOK_STATIC = Path(__file__).resolve().parent.parent / "book" / "_static"  # the vendored bundle the book ships
+BOOK_STATIC = Path(__file__).resolve().parent.parent / "book" / "static"  # the vendored bundle the book ships
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_offline_page_draws_in_a_browser(tmp_path):
 def test_renderer_writes_a_missing_bundle_into_the_folder_it_is_given(tmp_path):
     """A book in another folder (make book BOOK=...) gets its own bundle; the package writes nowhere else."""
     before = alt.renderers.active
-    static = tmp_path / "book" / "_static"
+    static = tmp_path / "book" / "static"
     try:
         render.use_offline_renderer(static)
     finally:
