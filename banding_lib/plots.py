@@ -255,7 +255,7 @@ def architecture_diagram(rows, head=None, highlight=("block5.a", "block5.b"), ti
 
 
 # ----------------------------------------------------------------------------------- cluster summary
-def cluster_summary(table, k=None, step=34, title=None) -> alt.VConcatChart:
+def cluster_summary(table, k=None, step=26, title=None) -> alt.VConcatChart:
     """The appendix figure from tables.cluster_table(...): for the k picked by a slider (a Vega-Lite param,
     so it works in a static page), each cluster's centroid picture above a heatmap of the % of each
     run-layer's neurons in it."""

@@ -39,7 +39,9 @@ def static_neuron_picker(pictures, channels=None, order=None, columns=16, pixel=
         for i, name in enumerate("RGB"):
             neurons[f"top{name}"] = [f"{name}: " + " ".join(label(j) for j in best[n, i]) for n in neurons["n"]]
     first = int(order[0])
-    pick = alt.selection_point(name="neuron", fields=["n"], on="click", clear=False, value=[{"n": first}],
+    # only a click on a neuron's pixel selects: a click in a gap between neurons would empty the selection
+    pick = alt.selection_point(name="neuron", fields=["n"], on="click[event.item && event.item.datum && "
+                               "isValid(event.item.datum.n)]", clear=False, value=[{"n": first}],
                                bind=alt.binding_range(min=0, max=n_all - 1, step=1, name="neuron "))
     chosen = {"param": "neuron", "empty": False}
     data = plots.inline_csv(pixels[["n", "x", "y", "px", "py", "c"]])

@@ -51,9 +51,10 @@ display(Markdown(
     "and ≥ 2 x column."))
 
 # %% tags=["hide-input"]
-display(verdicts.style.hide(axis="index").apply(
+display(verdicts.style.hide(axis="index").format({"val. acc.": "{:.2f}"}).apply(
     lambda col: [{"reproduced": "background-color: #d9f2d9", "partly": "background-color: #fff2cc",
-                  "not": "background-color: #f8d7d7"}.get(v, "") for v in col], subset=["grade"]))
+                  "not": "background-color: #f8d7d7"}.get(v, "") for v in col], subset=["grade"]
+).set_table_styles([{"selector": "", "props": "font-size: 0.85em"}]))
 
 # %% [markdown]
 # Figures 1–3 (pretrained ImageNet models) are not graded here: the pages built offline show this project's

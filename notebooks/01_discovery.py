@@ -28,6 +28,10 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 seeds = [0]
 
 # %% tags=["hide-input"]
+import contextlib
+import functools
+import io
+
 from IPython.display import Markdown, display
 
 from banding_lib import article, config, metrics, plots, pretrained, render, runner, tables
@@ -37,26 +41,30 @@ config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
 render.use_offline_renderer("static")
 
 
-offline = []  # the architectures whose pretrained weights could not be had here
+@functools.cache
+def pretrained_model(arch):
+    """torchvision's pretrained `arch`, or None where the weights cannot be had (offline, not cached)."""
+    with contextlib.redirect_stdout(io.StringIO()):  # torch.hub prints every download it tries
+        try:
+            return pretrained.load_pretrained(arch)
+        except pretrained.PretrainedUnavailable:
+            return None
 
 
 def weights(arch, layers):
-    """{layer: weight} of the pretrained model, or of our own retrained baseline; and a label saying which."""
-    try:
-        model = pretrained.load_pretrained(arch)
+    """{layer: weight} of the pretrained model, or of our own retrained baseline; a label saying which; the model."""
+    model = pretrained_model(arch)
+    if model is not None:
         return {l: layer_weight(model, l) for l in layers}, f"pretrained {arch} (torchvision, ImageNet)", model
-    except pretrained.PretrainedUnavailable:
-        offline.append(arch)
-        if f"{arch}_baseline" not in config.RUNS:
-            return None, f"no pretrained {arch} offline, and no retrained fallback", None
-        model = runner.load([f"{arch}_baseline"], profile, seeds, results_root)[f"{arch}_baseline", seeds[0]].model()
-        label = f"OWN {arch} BASELINE retrained here (profile {profile}), not pretrained"
-        return {l: layer_weight(model, l) for l in layers}, label, model
+    if f"{arch}_baseline" not in config.RUNS:
+        return None, f"no pretrained {arch} offline, and no retrained fallback", None
+    model = runner.load([f"{arch}_baseline"], profile, seeds, results_root)[f"{arch}_baseline", seeds[0]].model()
+    label = f"OWN {arch} BASELINE retrained here (profile {profile}), not pretrained"
+    return {l: layer_weight(model, l) for l in layers}, label, model
 
 
 # %% tags=["hide-input"]
-probes = [weights(arch, []) for arch in ("googlenet", "resnet50", "vgg19", "alexnet")]
-offline = list(dict.fromkeys(offline))
+offline = [arch for arch in ("googlenet", "resnet50", "vgg19", "alexnet") if pretrained_model(arch) is None]
 display(Markdown(
     "**Built with torchvision's pretrained ImageNet weights.**" if not offline else
     f"**Built offline: no pretrained weights for {', '.join(offline)}.** Figures 1 and 2 below show this project's "
