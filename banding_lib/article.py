@@ -1,4 +1,4 @@
-"""The article's numbers, for the book to put beside ours.
+"""The article's numbers, for the book to put beside ours (what it reports in words: config.RUNS[...]["article"]).
 
 Row / column shares measured on the per-neuron pictures published with the article (see ARTICLE.md of
 this project's shared notes: "A number for banded: the paper's own figures, measured"), keyed by
@@ -24,17 +24,8 @@ ARTICLE_SHARES = {
     ("alexnet_pretrained", "features.10"): (0.57, 0.28),
 }
 
-# What the article reports in words, where it gives no picture to measure.
-ARTICLE_FINDINGS = {
-    "baseline": "5b fully banded, 5a mostly banded",
-    "rotated": "vertical bands in 5b and mostly in 5a",
-    "flatten": "5b not banded, 5a still banded",
-    "x_pool": "5b not banded, 5a banded",
-    "masks3": "still banded", "masks5": "still banded", "masks16": "still banded",
-    "mask_full": "still banded", "attention": "still banded", "coordconv": "still banded",
-    "groups": "still banded", "maxpool_fc": "still banded",
-    "xy_pool": "never run", "random_rotation": "never run", "vflip": "never run",
-}
+BANDED = (0.75, 3.5)  # the article's "banded": row share >= 0.75 and >= 3.5 x the column share
+LEANS = (0.6, 2.0)  # a retrained architecture "leans banded": row share >= 0.6 and >= 2 x the column share
 
 
 def verdict(row: float, col: float) -> str:
@@ -42,9 +33,9 @@ def verdict(row: float, col: float) -> str:
     "vertical bands" the mirror image, "not banded" = row/col <= 2 and col/row <= 2, else "weakly banded"
     or "weakly vertical". The ratio follows, so a lean inside "not banded" still shows."""
     ratio = f"row/col {row / col:.1f}" if col > 0 else "col 0"
-    if row >= 0.75 and row >= 3.5 * col:
+    if row >= BANDED[0] and row >= BANDED[1] * col:
         label = "banded"
-    elif col >= 0.75 and col >= 3.5 * row:
+    elif col >= BANDED[0] and col >= BANDED[1] * row:
         label = "vertical bands"
     elif row <= 2 * col and col <= 2 * row:
         label = "not banded"
@@ -72,7 +63,8 @@ def grade(claim: str, row: float, col: float, ref: tuple[float, float] | None = 
     if claim == "vertical":
         return grade("banded", col, row)
     if claim == "leans banded":
-        return "reproduced" if row >= 0.6 and row >= 2 * col else "partly" if row >= 2 * col else "not"
+        leans = row >= LEANS[1] * col
+        return "reproduced" if leans and row >= LEANS[0] else "partly" if leans else "not"
     if claim == "leans vertical":
         return grade("leans banded", col, row)
     if claim == "still banded":

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import html as _html
 import json
-import os
 import uuid
 from pathlib import Path
 
 import altair as alt
+
+from .results import atomic_write
 
 
 # -------------------------------------------------------------------------------------------- export
@@ -63,10 +64,7 @@ def write_js_bundle(static_dir) -> Path:
               f"{vlc.__version__} (vl_convert.javascript_bundle) for altair {alt.__version__}; regenerate with "
               f"banding_lib.render.write_js_bundle('book/static'). */\n")
     path = Path(static_dir) / JS_BUNDLE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(header + "(function () {\n" + body + "\n})();\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: tmp.write_text(header + "(function () {\n" + body + "\n})();\n", encoding="utf-8"))
     return path
 
 
@@ -155,7 +153,5 @@ def tidy_notebook(path) -> Path:
         for output in cell.get("outputs", []):  # widget views whose state is gone would render as dead text
             output.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
     nb.metadata.pop("widgets", None)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    nbformat.write(nb, tmp)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: nbformat.write(nb, tmp))
     return path

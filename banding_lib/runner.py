@@ -36,7 +36,8 @@ def train_many(configs: list[dict], root=None, jobs: int = 2, progress: bool = T
     """Train the resolved configs whose results are missing, `jobs` at a time, each in a fresh worker process
     that receives the config itself (one thread each on a CPU, per the profile). Returns 0 when all succeeded,
     1 when any failed (each failure is printed with its traceback; the others still train)."""
-    todo = [c for c in configs if not results.is_finished(results.run_dir(c, root))]
+    folders = {results.run_dir(c, root): c for c in configs}  # one worker per run, even when listed twice
+    todo = [c for folder, c in folders.items() if not results.is_finished(folder)]
     if not todo:
         return 0
     check_data(todo)

@@ -87,6 +87,14 @@ def table(runs: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def grade_of(verdicts: pd.DataFrame, run: str, layer: str) -> str:
+    """The grade table(...) gave the claim about `layer` of `run` (KeyError if there is none)."""
+    match = verdicts.grade[verdicts["run, layer"] == f"{run}, {layer}"]
+    if match.empty:
+        raise KeyError(f"no claim about {run}, {layer} in this verdict table; claims: {list(verdicts['run, layer'])}")
+    return match.iloc[0]
+
+
 def line(verdicts: pd.DataFrame, figure: str) -> str:
     """One line for a page: 'Figure 6: reproduced (1 of 1 claims reproduced)' from table(...)."""
     f = verdicts[verdicts.figure == figure]

@@ -45,10 +45,10 @@ display(Markdown(
     f"rows and on columns for 5x5 kernels ({metrics.null_share(3, 3):.2f} for 3x3). *banded* is reproduced at row ≥ "
     f"{article.STRONG[0]} and column ≤ {article.STRONG[1]} (the article's pictures: "
     f"{article.ARTICLE_SHARES['baseline', 'block5.b'][0]:.2f} / {article.ARTICLE_SHARES['baseline', 'block5.b'][1]:.2f}), "
-    "partly at the article's own reading of banded (row ≥ 0.75 and ≥ 3.5 x the column share, `article.verdict`); "
-    "*still banded* is reproduced at that reading; *not banded* and *less banded* when the row / column ratio falls "
-    "below that of the layer compared with; the retrained architectures (figures 9–11) lean banded at row ≥ 0.6 "
-    "and ≥ 2 x column."))
+    f"partly at the article's own reading of banded (row ≥ {article.BANDED[0]} and ≥ {article.BANDED[1]} x the column "
+    "share, `article.verdict`); *still banded* is reproduced at that reading; *not banded* and *less banded* when the "
+    "row / column ratio falls below that of the layer compared with; the retrained architectures (figures 9–11) lean "
+    f"banded at row ≥ {article.LEANS[0]} and ≥ {article.LEANS[1]:g} x column."))
 
 # %% tags=["hide-input"]
 display(verdicts.style.hide(axis="index").format({"val. acc.": "{:.2f}"}).apply(

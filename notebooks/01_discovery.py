@@ -51,6 +51,12 @@ def pretrained_model(arch):
             return None
 
 
+@functools.cache
+def retrained_model(arch):
+    """This project's baseline of `arch`, trained at this profile (the offline stand-in)."""
+    return runner.load([f"{arch}_baseline"], profile, seeds, results_root)[f"{arch}_baseline", seeds[0]].model()
+
+
 def weights(arch, layers):
     """{layer: weight} of the pretrained model, or of our own retrained baseline; a label saying which; the model."""
     model = pretrained_model(arch)
@@ -58,7 +64,7 @@ def weights(arch, layers):
         return {l: layer_weight(model, l) for l in layers}, f"pretrained {arch} (torchvision, ImageNet)", model
     if f"{arch}_baseline" not in config.RUNS:
         return None, f"no pretrained {arch} offline, and no retrained fallback", None
-    model = runner.load([f"{arch}_baseline"], profile, seeds, results_root)[f"{arch}_baseline", seeds[0]].model()
+    model = retrained_model(arch)
     label = f"OWN {arch} BASELINE retrained here (profile {profile}), not pretrained"
     return {l: layer_weight(model, l) for l in layers}, label, model
 

@@ -33,7 +33,8 @@ render.use_offline_renderer("static")
 runs = runner.load(["baseline"], profile, seeds, results_root)
 baseline = [runs["baseline", s] for s in seeds]
 cfg = baseline[0].config
-display(Markdown(verdict.lines(verdict.table(runs))))
+verdicts = verdict.table(runs)
+display(Markdown(verdict.lines(verdicts)))
 
 # %% [markdown]
 # ## Figure 4: the architecture
@@ -87,7 +88,7 @@ row, col = nmf.row.mean(), nmf.col.mean()
 art_row, art_col = article.ARTICLE_SHARES["baseline", "block5.b"]
 null = nmf.null.iloc[0]
 display(Markdown(
-    f"**Figure 5: {article.grade('banded', row, col)}.** Baseline 5b, NMF pictures: "
+    f"**Figure 5: {verdict.grade_of(verdicts, 'baseline', 'block5.b')}.** Baseline 5b, NMF pictures: "
     f"{tables.describe_scores(tables.seed_mean(rows, 'baseline', 'block5.b'))}; the article's pictures "
     f"{art_row:.2f} / {art_col:.2f}; target for *reproduced*: row ≥ {article.STRONG[0]} and col ≤ {article.STRONG[1]}."))
 display(Markdown(

@@ -39,21 +39,17 @@ all_runs = list(runs.values())
 frame = tables.scores_frame(all_runs, ["block5.a", "block5.b"], kinds=("W", "dW", "NMF"))
 rows = tables.score_rows(frame, all_runs, "03_interventions")
 tables.record(rows)
-display(Markdown(verdict.lines(verdict.table(runs))))
+verdicts = verdict.table(runs)
+display(Markdown(verdict.lines(verdicts)))
 
 
-def nmf(preset, layer="block5.b"):
-    s = tables.seed_mean(rows, preset, layer)
-    return s["row"], s["col"]
-
-
-def finding(preset, layer="block5.b", claim=None, ref=None, figure=None):
-    """One line from the NMF-picture scores of every seed of `preset`, beside the article's; with `claim`
-    (see article.grade), led by the grade: reproduced / partly / not."""
+def finding(preset, layer="block5.b", figure=None):
+    """One line from the NMF-picture scores of every seed of `preset`, beside the article's; with `figure`, led
+    by the grade of the article's claim about that layer (the verdict page's: reproduced / partly / not)."""
     s = tables.seed_mean(rows, preset, layer)
     art = article.ARTICLE_SHARES.get((preset, layer))
     said = f"article {art[0]:.2f} / {art[1]:.2f}" if art else f"article: {config.RUNS[preset]['article']}"
-    head = f"**{figure + ': ' if figure else ''}{article.grade(claim, s['row'], s['col'], ref)}.** " if claim else ""
+    head = f"**{figure}: {verdict.grade_of(verdicts, preset, layer)}.** " if figure else ""
     return (f"{head}`{preset}` {layer}: {tables.describe_scores(s)} — *{article.verdict(s['row'], s['col'])}* ({said})")
 
 
@@ -62,15 +58,15 @@ def finding(preset, layer="block5.b", claim=None, ref=None, figure=None):
 
 # %% tags=["hide-input"]
 display(plots.layer_grid(first["rotated"].weights["block5.b"], title="Rotated 90°, 5b"))
-display(Markdown(finding("rotated", claim="vertical", figure="Figure 6") + "  \n" + finding("baseline")))
+display(Markdown(finding("rotated", figure="Figure 6") + "  \n" + finding("baseline")))
 
 # %% [markdown]
 # ## Figure 7: no global average pooling (flatten + FC)
 
 # %% tags=["hide-input"]
 display(plots.layer_grid(first["flatten"].weights["block5.b"], title="No GAP (flatten), 5b"))
-display(Markdown(finding("flatten", claim="not banded", ref=nmf("baseline"), figure="Figure 7") + "  \n"
-                 + finding("flatten", "block5.a", claim="still banded", figure="Figure 7, 5a") + "  \n" + finding("baseline")))
+display(Markdown(finding("flatten", figure="Figure 7") + "  \n"
+                 + finding("flatten", "block5.a", figure="Figure 7, 5a") + "  \n" + finding("baseline")))
 
 # %% [markdown]
 # ## Figure 8: average pooling along x only
@@ -80,9 +76,8 @@ display(Markdown(finding("flatten", claim="not banded", ref=nmf("baseline"), fig
 # %% tags=["hide-input"]
 display(plots.layer_grid(first["x_pool"].weights["block5.a"], title="x-pooling, 5a"))
 display(plots.layer_grid(first["x_pool"].weights["block5.b"], title="x-pooling, 5b"))
-display(Markdown(finding("x_pool", "block5.a", claim="still banded", figure="Figure 8, 5a banded") + "  \n"
-                 + finding("x_pool", "block5.b", claim="less banded", ref=nmf("x_pool", "block5.a"),
-                           figure="Figure 8, 5b less banded than 5a")))
+display(Markdown(finding("x_pool", "block5.a", figure="Figure 8, 5a banded") + "  \n"
+                 + finding("x_pool", "block5.b", figure="Figure 8, 5b less banded than 5a")))
 
 # %% [markdown]
 # ## Every intervention, scored
@@ -101,7 +96,7 @@ plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Banding of 
 # The article found 5b still banded in each of these. Our verdicts, from the numbers above:
 
 # %% tags=["hide-input"]
-display(Markdown("\n".join(f"- {finding(p, claim='still banded')}" for p in persisting)))
+display(Markdown("\n".join(f"- {finding(p, figure='still banded')}" for p in persisting)))
 for p in persisting:
     display(plots.layer_grid(first[p].weights["block5.b"], title=f"{p}, 5b — {config.RUNS[p]['about']}", columns=24, pixel=4))
 

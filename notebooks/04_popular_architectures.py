@@ -51,7 +51,7 @@ display(Markdown(
     + " Weight decay / conv init scale per architecture (`config.SMALL_DATA_RECIPE`, each chosen on one seed-0 run): "
     + ", ".join(f"{a} {runs[f'{a}_baseline', seeds[0]].config['train']['weight_decay']:g} / "
                 f"x{runs[f'{a}_baseline', seeds[0]].config['model'].get('init_scale', 1.0):g}" for a in shapes)
-    + " (the simplified net's 2e-2 stopped GoogLeNet and VGG19 from learning)."
+    + f" (on the cpu profile, the simplified net's weight decay {config.PROFILES['cpu'].weight_decay:g} stopped GoogLeNet and VGG19 from learning)."
     + "".join(f" **For {a} the last map is 1x1, so removing global pooling changes nothing at this scale: its "
               f"'flatten' run is the baseline again** (final weights of every tracked layer identical: "
               f"{all(bool((x == runs[f'{a}_flatten', seeds[0]].weights[l]).all()) for l, x in runs[f'{a}_baseline', seeds[0]].weights.items())})."
@@ -65,7 +65,8 @@ def grids(arch, layer):
                                                           f"{run.metrics['final']['val_top1']:.2f})", columns=32, pixel=4))
 
 
-display(Markdown(verdict.lines(verdict.table(runs))))
+verdicts = verdict.table(runs)
+display(Markdown(verdict.lines(verdicts)))
 
 
 # %% [markdown]
@@ -119,7 +120,6 @@ for arch, layer in (("googlenet", "inception5b.branch3.1"), ("resnet50", "layer4
                   "nothing about banding**" if acc < 1.5 * chance else f" (val. accuracy {acc:.2f})")
         lines.append(f"- {arch} {variant}: {r:.2f} / {c:.2f}, *{article.verdict(r, c)}* (article {a[0]:.2f} / {a[1]:.2f}, "
                      f"*{article.verdict(*a)}*){failed}")
-verdicts = verdict.table(runs)
 display(Markdown("**Figures 9–11, claim by claim** (how each is graded: [the verdict page](00_verdict)):\n\n" + "\n".join(
     f"- **{g}**: {says} — ours {ours}, article {art}" for says, ours, art, g in
     zip(verdicts["the article"], verdicts["ours row / col"], verdicts["article row / col"], verdicts.grade))))

@@ -41,12 +41,21 @@
 # article's scale). **Grade.** Whether a claim of the article was *reproduced*, *partly* reproduced or *not*,
 # by the targets on [the verdict page](00_verdict).
 #
-# **Runs.** Every run of the book, from the project's table of runs (`banding_lib.config.RUNS`):
+# **Runs.** Every run of the book, from the project's table of runs (`banding_lib.config.RUNS`), with its
+# training settings at this book's profile (`banding_lib.config.resolve`):
+
+# %% tags=["parameters"]
+profile = "cpu"  # smoke | cpu | gpu-small | gpu
 
 # %% tags=["remove-input"]
 import pandas as pd
 
 from banding_lib import config
 
-pd.DataFrame([{"run": name, "network": spec["arch"], "what it is": spec["about"], "the article found": spec["article"],
-               "seeds": len(spec["seeds"])} for name, spec in config.RUNS.items()]).set_index("run")
+config.validate_params(profile=profile)
+rows = []
+for name, spec in config.RUNS.items():
+    train = config.resolve(name, profile)["train"]
+    rows.append({"run": name, "network": spec["arch"], "what it is": spec["about"], "the article found": spec["article"],
+                 "seeds": len(spec["seeds"]), f"LR / weight decay ({profile})": f"{train['lr']:g} / {train['weight_decay']:g}"})
+pd.DataFrame(rows).set_index("run")

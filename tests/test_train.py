@@ -169,9 +169,10 @@ def test_notebooks_load_runs_and_never_train(tmp_path, monkeypatch):
     assert list(runs) == [("baseline", 0)] and runs["baseline", 0].metrics["steps"] == PROFILES["smoke"].steps
 
 
-def test_train_many_hands_workers_the_resolved_configs(tmp_path):
+def test_train_many_hands_workers_the_resolved_configs(tmp_path, capsys):
     configs = [resolve(p, "smoke", 0, steps=6, checkpoint_every=3) for p in ("baseline", "rotated")]
-    assert runner.train_many(configs, tmp_path, jobs=2) == 0
+    assert runner.train_many(configs + configs[:1], tmp_path, jobs=2) == 0  # a run listed twice trains once
+    assert capsys.readouterr().out.count("baseline s0") == 1
     runs = [results.load_run(results.run_dir(c, tmp_path)) for c in configs]
     assert {r.metrics["steps"] for r in runs} == {6} and [r.config["preset"] for r in runs] == ["baseline", "rotated"]
     assert all(results.config_hash(r.config) == results.config_hash(c) for r, c in zip(runs, configs))

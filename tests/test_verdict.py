@@ -1,4 +1,5 @@
 """Tests for banding_lib.verdict: every claim graded from the runs it names, one line per figure."""
+import pytest
 import torch
 
 from banding_lib import article, verdict
@@ -32,4 +33,7 @@ def test_table_grades_only_the_claims_whose_runs_are_given():
     assert b.seeds == 3 and table.grade.iloc[0] == article.grade("banded", b.row, b.col)
     assert table.grade.iloc[2] == "reproduced" and f"{b.row:.2f} / {b.col:.2f}" in table["ours row / col"].iloc[0]
     assert verdict.line(table, "6") == "Figure 6: reproduced (1 of 1 claims reproduced)"
+    assert verdict.grade_of(table, "rotated", "block5.b") == "reproduced"
+    with pytest.raises(KeyError, match="no claim about flatten, block5.b"):
+        verdict.grade_of(table, "flatten", "block5.b")
     assert verdict.lines(table).startswith("**Verdict**") and "Figure 5: " in verdict.lines(table)
