@@ -54,7 +54,7 @@ plots.study_chart(frame, layer="block5.a", title="Scale study: banding of 5a aga
 # ## Every run
 #
 # `row` / `col`: mean share of each 5b picture's variance explained by its row means / column means, with
-# the 95 % interval; `val. acc.`: top-1 on all 3,925 Imagenette validation images (chance 0.10).
+# the 95 % interval; `val. acc.`: top-1 on the whole validation split of the profile's photo set.
 
 # %% tags=["hide-input"]
 display(study.table(frame))
