@@ -21,7 +21,7 @@ import sys
 def _train(args) -> int:
     import os
 
-    from . import config, data, runner, train
+    from . import config, data, hardware, runner, train
 
     overrides = _parse_set(args.set)
     data_root = args.data
@@ -38,6 +38,9 @@ def _train(args) -> int:
         configs = [c for _, c in config.study_configs(args.profile, data_root)]
     else:
         configs = [config.resolve(p, args.profile, seed, data_root, **overrides) for p in args.presets for seed in args.seed]
+    if not args.quiet:
+        for prec in sorted({c["train"]["precision"] for c in configs}):
+            print(hardware.precision_note(prec))
     if args.jobs > 1 and len(configs) > 1 and int(os.environ.get("WORLD_SIZE", "1")) == 1:
         return runner.train_many(configs, args.results, jobs=args.jobs, progress=not args.quiet)
     runner.check_data(configs)

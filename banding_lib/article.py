@@ -46,10 +46,29 @@ def verdict(row: float, col: float) -> str:
 
 # The book's targets for "reproduced" (row, col shares of the NMF pictures of one layer, mean over seeds).
 STRONG = (0.85, 0.12)  # the baseline's 5b: row >= 0.85 and col <= 0.12 (the article's pictures: 0.96 / 0.03)
+HALVED = 0.5  # figure 7: the no-GAP 5b's row/col ratio at most this times the baseline's (article: 1.2 vs 32)
+LEARNED = 2.0  # a run learned when its val. top-1 >= this x chance; a claim on a run that did not is inconclusive
+GRADES = ("reproduced", "partly", "not reproduced", "inconclusive")
+
+
+def learned(val_top1: float, num_classes: int) -> bool:
+    """True when a network learned enough for its bands to say anything: val. top-1 >= LEARNED x chance."""
+    return val_top1 >= LEARNED / num_classes
+
+
+def halved(ratios: tuple, ref_ratios: tuple) -> str:
+    """Figure 7's rule on the row/col ratios of every seed of the run and of the run it is compared with
+    (the baseline): 'reproduced' when the mean ratio is at most HALVED x the reference's and the seeds'
+    ranges are apart (every seed below every reference seed); 'partly' when the mean is lower but not both;
+    else 'not reproduced'."""
+    mean, ref_mean = sum(ratios) / len(ratios), sum(ref_ratios) / len(ref_ratios)
+    if mean <= HALVED * ref_mean and max(ratios) < min(ref_ratios):
+        return "reproduced"
+    return "partly" if mean < ref_mean else "not reproduced"
 
 
 def grade(claim: str, row: float, col: float, ref: tuple[float, float] | None = None) -> str:
-    """'reproduced', 'partly' or 'not' for one claim of the article about a layer scored (row, col):
+    """'reproduced', 'partly' or 'not reproduced' for one claim of the article about a layer scored (row, col):
     "banded": row >= 0.85 and col <= 0.12 reproduces, the verdict "banded" (row >= 0.75, row/col >= 3.5) is partly;
     "vertical": the mirror image; "still banded": verdict "banded" reproduces, "weakly banded" partly;
     "not banded": row/col <= 2 and below the ratio of `ref` (the baseline's (row, col)) reproduces, a ratio
@@ -59,20 +78,20 @@ def grade(claim: str, row: float, col: float, ref: tuple[float, float] | None = 
     ratio = row / col if col > 0 else float("inf")
     label = verdict(row, col).split(",")[0]
     if claim == "banded":
-        return "reproduced" if row >= STRONG[0] and col <= STRONG[1] else "partly" if label == "banded" else "not"
+        return "reproduced" if row >= STRONG[0] and col <= STRONG[1] else "partly" if label == "banded" else "not reproduced"
     if claim == "vertical":
         return grade("banded", col, row)
     if claim == "leans banded":
         leans = row >= LEANS[1] * col
-        return "reproduced" if leans and row >= LEANS[0] else "partly" if leans else "not"
+        return "reproduced" if leans and row >= LEANS[0] else "partly" if leans else "not reproduced"
     if claim == "leans vertical":
         return grade("leans banded", col, row)
     if claim == "still banded":
-        return "reproduced" if label == "banded" else "partly" if label == "weakly banded" else "not"
+        return "reproduced" if label == "banded" else "partly" if label == "weakly banded" else "not reproduced"
     ref_ratio = ref[0] / ref[1] if ref else float("inf")
     if claim == "not banded":
-        return "reproduced" if ratio <= 2 and ratio < ref_ratio else "partly" if ratio < ref_ratio else "not"
+        return "reproduced" if ratio <= 2 and ratio < ref_ratio else "partly" if ratio < ref_ratio else "not reproduced"
     if claim == "less banded":
-        return "reproduced" if ratio < ref_ratio else "not"
+        return "reproduced" if ratio < ref_ratio else "not reproduced"
     raise ValueError(f"unknown claim {claim!r}; use banded, vertical, still banded, not banded, less banded, "
                      "leans banded or leans vertical")

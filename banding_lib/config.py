@@ -8,7 +8,7 @@
               article's scale)
 
 `resolve(preset, profile, seed, **overrides)` turns them into a run's config: a JSON-able dict holding
-everything that decides the run. It is pure (no file access): finished results load without the photos,
+everything that decides the run. It is pure (no file access but the CPU flags, read once): finished results load without the photos,
 and worker processes receive the resolved config itself. The CLI, `make runs`, the notebooks and the
 benchmarks all read from here.
 """
@@ -20,9 +20,15 @@ import inspect
 import os
 from dataclasses import dataclass
 
+from . import hardware
 from .models import SHORT_BLOCKS
 
 FORMAT = 1  # bump when the layout of a results folder changes incompatibly; part of every config
+# The recipe version: bump it with any change to what a run computes for a given config (training loop,
+# augmentation, initialization, model code, numerics). It is part of every config, so results trained by
+# older code get another folder and are never reused as new. 2: bf16 autocast on CPUs with bf16 units,
+# the loss in fp32, channels_last on the CPU in bf16, the precision in the run's identity.
+RECIPE = 2
 
 
 @dataclass(frozen=True)
@@ -52,8 +58,10 @@ class Profile:
     stream: bool = False  # True: DataLoader workers read the photos from disk (ImageNet); False: decode once into memory
     workers: int = 0  # DataLoader worker processes when streaming
     threads: int = 0  # CPU threads per process; 0 = torch's default
-    amp: bool = True  # bf16 autocast (CUDA only)
-    channels_last: bool = True  # (CUDA only)
+    amp: bool = True  # bf16 autocast where the device has bf16 units (CUDA; CPUs with AMX-BF16 / AVX512-BF16)
+    precision: str = "auto"  # "auto" (bf16 when amp and the units exist, else fp32), "bf16" or "fp32" forced;
+    #                          resolve replaces it with the precision the run trains in (hardware.precision)
+    channels_last: bool = True  # NHWC activations where they pay (CUDA; the CPU in bf16: train._memory_format)
     compile: bool = False  # torch.compile the model (CUDA only)
     synthetic_images: int = 512  # number of synthetic training images (dataset "synthetic")
     crop_scale: tuple = (0.25, 1.0)  # random-resized-crop area share
@@ -251,12 +259,13 @@ def resolve(preset: str, profile: str = "cpu", seed: int = 0, data_root=None, **
     scale.update({k: v for k, v in settings.items() if k not in fields})
     prof = dataclasses.replace(prof, **prof_over)
     train = {k: v for k, v in dataclasses.asdict(prof).items() if k not in _SCALE_FIELDS + MACHINE_FIELDS}
+    train["precision"] = hardware.precision(prof.amp, prof.precision)  # part of the identity: bf16 != fp32
     return {
         "preset": preset, "profile": profile, "seed": int(seed), "arch": arch,
         "model": {**spec["model"], **scale, "in_size": prof.in_size},
         "data": {"dataset": prof.dataset, **spec["data"]},
         "train": train,
-        "format": FORMAT,
+        "format": FORMAT, "recipe_version": RECIPE,
         # how and where on this machine: not part of the run's identity (results.config_hash skips both)
         "machine": {k: getattr(prof, k) for k in MACHINE_FIELDS},
         "paths": {"data_root": None if data_root is None else os.path.abspath(os.path.expanduser(str(data_root)))},

@@ -32,8 +32,10 @@ CLAIMS = [
     Claim("5", "the baseline's 5b is fully banded", "baseline", "block5.b", "banded"),
     Claim("5", "the baseline's 5a is mostly banded", "baseline", "block5.a", "still banded"),
     Claim("6", "inputs rotated 90°: 5b's bands turn vertical", "rotated", "block5.b", "vertical"),
-    Claim("7", "no global average pooling: 5b is not banded", "flatten", "block5.b", "not banded", ("baseline", "block5.b")),
-    Claim("7", "no global average pooling: 5a stays banded", "flatten", "block5.a", "still banded"),
+    Claim("7", "no global average pooling: 5b is not banded (row/col at most half the baseline's, seeds apart)",
+          "flatten", "block5.b", "halved", ("baseline", "block5.b")),
+    Claim("7", "no global average pooling: 5a stays banded (reported; figure 7 is graded on 5b)", "flatten",
+          "block5.a", None),
     Claim("8", "pooling along x only: 5a is banded", "x_pool", "block5.a", "still banded"),
     Claim("8", "pooling along x only: 5b less banded than 5a", "x_pool", "block5.b", "less banded", ("x_pool", "block5.a")),
     *[Claim("text", f"5b stays banded: {config.RUNS[p]['about']}", p, "block5.b", "still banded") for p in _PERSISTING],
@@ -53,19 +55,29 @@ def scores(runs: dict) -> pd.DataFrame:
     val. accuracy: one row per (preset, layer). runs: {(preset, seed): results.Run} (runner.load)."""
     layers = sorted({c.layer for c in CLAIMS} | {c.ref[1] for c in CLAIMS if c.ref})
     frame = pd.concat([tables.scores_frame([r], layers, kinds=("NMF",), article=False)
-                       .assign(val_top1=r.metrics["final"]["val_top1"]) for r in runs.values()], ignore_index=True)
+                       .assign(val_top1=r.metrics["final"]["val_top1"],
+                               learned=article.learned(r.metrics["final"]["val_top1"], r.metrics["num_classes"]))
+                       for r in runs.values()], ignore_index=True)
+    frame["ratio"] = frame.row / frame.col.clip(lower=1e-6)
     return frame.groupby(["preset", "layer"]).agg(
         row=("row", "mean"), col=("col", "mean"), row_min=("row", "min"), row_max=("row", "max"),
-        col_min=("col", "min"), col_max=("col", "max"), seeds=("row", "size"), val_top1=("val_top1", "mean"))
+        col_min=("col", "min"), col_max=("col", "max"), seeds=("row", "size"), val_top1=("val_top1", "mean"),
+        learned=("learned", "all"), ratios=("ratio", tuple))
 
 
 def grade(claim: Claim, means: pd.DataFrame) -> str:
-    """'reproduced', 'partly', 'not', or 'not graded' for one claim, from scores(...)."""
+    """One of article.GRADES, or 'not graded', for one claim, from scores(...): 'inconclusive' when a seed of
+    its run (or of the run it is compared with) did not learn (article.learned); "halved" is figure 7's rule
+    on the seeds' row/col ratios (article.halved); every other claim article.grade of the seeds' mean."""
     if claim.grade is None:
         return "not graded"
     s = means.loc[(claim.run, claim.layer)]
-    ref = tuple(means.loc[claim.ref, ["row", "col"]]) if claim.ref else None
-    return article.grade(claim.grade, s.row, s.col, ref)
+    ref = means.loc[claim.ref] if claim.ref else None
+    if not s.learned or (ref is not None and not ref.learned):
+        return "inconclusive"
+    if claim.grade == "halved":
+        return article.halved(s.ratios, ref.ratios)
+    return article.grade(claim.grade, s.row, s.col, None if ref is None else (ref.row, ref.col))
 
 
 def table(runs: dict) -> pd.DataFrame:
@@ -100,13 +112,28 @@ def line(verdicts: pd.DataFrame, figure: str) -> str:
     f = verdicts[verdicts.figure == figure]
     graded = f[f.grade != "not graded"]
     counts = graded.grade.value_counts()
-    overall = ("reproduced" if counts.get("reproduced", 0) == len(graded) else
-               "not reproduced" if counts.get("not", 0) == len(graded) else "partly reproduced")
+    overall = next((g for g in ("reproduced", "not reproduced", "inconclusive") if counts.get(g, 0) == len(graded)),
+                   "partly reproduced")
+    others = [f"{counts[g]} {g}" for g in ("partly", "inconclusive") if counts.get(g, 0)]
     return (f"Figure {figure}: {overall} ({counts.get('reproduced', 0)} of {len(graded)} claims reproduced"
-            + (f", {counts.get('partly', 0)} partly" if counts.get("partly", 0) else "") + ")")
+            + "".join(f", {o}" for o in others) + ")")
 
 
 def lines(verdicts: pd.DataFrame) -> str:
     """A page's verdict: one line per figure of `verdicts`, as Markdown."""
     figures = [f for f in dict.fromkeys(verdicts.figure) if f != "text"]
     return "**Verdict** (every claim: [the verdict page](00_verdict)): " + "; ".join(line(verdicts, f) for f in figures) + "."
+
+
+def summary(verdicts: pd.DataFrame) -> str:
+    """The verdict page's opening paragraph, in words, from table(...): which claims reproduced, which partly,
+    which did not, and which cannot be tested here (inconclusive: a run that did not learn)."""
+    graded = verdicts[verdicts.grade != "not graded"]
+    parts = []
+    for grade, words in (("reproduced", "Reproduced"), ("partly", "Partly reproduced"),
+                         ("not reproduced", "Not reproduced"), ("inconclusive", "Cannot be tested here (a run did not learn)")):
+        says = graded[graded.grade == grade]
+        if len(says):
+            items = "; ".join(f"{c} (figure {f})" if f != "text" else c for f, c in zip(says.figure, says["the article"]))
+            parts.append(f"**{words}** ({len(says)} of {len(graded)}): {items}.")
+    return " ".join(parts)

@@ -39,7 +39,9 @@ display(Markdown(
     f"simplified network at width {cfg['model']['width']:g}, {cfg['train']['steps'] or cfg['train']['epochs']} "
     f"{'steps' if cfg['train']['steps'] else 'epochs'} of batch {cfg['train']['batch_size']} (the article: ImageNet, "
     f"224 px, full width, 90 epochs). Of {int(counts.sum())} graded claims, **{counts.get('reproduced', 0)} reproduced, "
-    f"{counts.get('partly', 0)} partly, {counts.get('not', 0)} not**."))
+    f"{counts.get('partly', 0)} partly, {counts.get('not reproduced', 0)} not reproduced, "
+    f"{counts.get('inconclusive', 0)} inconclusive**."))
+display(Markdown(verdict.summary(verdicts)))
 display(Markdown(
     f"How to read the grades (`banding_lib.article.grade`). I.i.d. noise scores {metrics.null_share(5, 5):.2f} on "
     f"rows and on columns for 5x5 kernels ({metrics.null_share(3, 3):.2f} for 3x3). *banded* is reproduced at row ≥ "
@@ -47,13 +49,16 @@ display(Markdown(
     f"{article.ARTICLE_SHARES['baseline', 'block5.b'][0]:.2f} / {article.ARTICLE_SHARES['baseline', 'block5.b'][1]:.2f}), "
     f"partly at the article's own reading of banded (row ≥ {article.BANDED[0]} and ≥ {article.BANDED[1]} x the column "
     "share, `article.verdict`); *still banded* is reproduced at that reading; *not banded* and *less banded* when the "
-    "row / column ratio falls below that of the layer compared with; the retrained architectures (figures 9–11) lean "
-    f"banded at row ≥ {article.LEANS[0]} and ≥ {article.LEANS[1]:g} x column."))
+    "row / column ratio falls below that of the layer compared with; figure 7 (no global pooling) is reproduced when "
+    f"5b's row / column ratio is at most {article.HALVED:g} x the baseline's and every seed's ratio lies below every "
+    "baseline seed's, partly when it is only lower; the retrained architectures (figures 9–11) lean "
+    f"banded at row ≥ {article.LEANS[0]} and ≥ {article.LEANS[1]:g} x column. A claim whose run did not learn "
+    f"(val. top-1 below {article.LEARNED:g} x chance on any seed) is *inconclusive*, never *not reproduced*."))
 
 # %% tags=["hide-input"]
 display(verdicts.style.hide(axis="index").format({"val. acc.": "{:.2f}"}).apply(
     lambda col: [{"reproduced": "background-color: #d9f2d9", "partly": "background-color: #fff2cc",
-                  "not": "background-color: #f8d7d7"}.get(v, "") for v in col], subset=["grade"]
+                  "not reproduced": "background-color: #f8d7d7", "inconclusive": "background-color: #e6e6e6"}.get(v, "") for v in col], subset=["grade"]
 ).set_table_styles([{"selector": "", "props": "font-size: 0.85em"}]))
 
 # %% [markdown]

@@ -62,7 +62,7 @@ def fake_run(name="baseline", seed=0, out=12, cin=4, k=5, layers=("block5.a", "b
                 "dW": metrics.score(weights[l], init[l], n_boot=50).as_dict()} for l in layers}
     history = [{"step": s, "loss": 2.0 / (1 + s), "val_top1_subset": s / 200, "banding": band} for s in steps]
     return SimpleNamespace(name=name, config={"preset": name, "seed": seed, "profile": "smoke"}, weights=weights,
-                           init=init, metrics={"history": history, "final": {"val_top1": 0.5, "banding": band}})
+                           init=init, metrics={"history": history, "final": {"val_top1": 0.5, "banding": band}, "num_classes": 10})
 
 
 def three_cluster_groups(seed=0):

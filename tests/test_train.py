@@ -229,3 +229,25 @@ def test_classifier_weights_get_their_own_decay(build, head_param):
     assert all(p.ndim > 1 for p in body["params"]) and all(p.ndim <= 1 for p in flat["params"])
     assert len(ids(body) | ids(head) | ids(flat)) == len(params)
     assert train.param_groups(model, 0.05)[1]["weight_decay"] == 0.05  # default: the same decay
+
+
+def test_precision_and_recipe_version_are_part_of_a_runs_identity(tmp_path, monkeypatch):
+    bf16, fp32 = resolve("baseline", "smoke", 0, precision="bf16"), resolve("baseline", "smoke", 0, precision="fp32")
+    assert (bf16["train"]["precision"], fp32["train"]["precision"]) == ("bf16", "fp32")
+    assert results.run_dir(bf16, tmp_path) != results.run_dir(fp32, tmp_path)
+    assert resolve("baseline", "smoke", 0, amp=False)["train"]["precision"] == "fp32"  # --set amp=false: fp32 anywhere
+    monkeypatch.setattr(config, "RECIPE", config.RECIPE + 1)  # a change of what a run computes
+    assert results.run_dir(resolve("baseline", "smoke", 0, precision="fp32"), tmp_path) != results.run_dir(fp32, tmp_path)
+
+
+def test_a_bf16_run_learns_and_resumes_bitwise(tmp_path):
+    """bf16 autocast on the CPU (emulated where the CPU has no bf16 units: slow but the same code path)."""
+    cfg = resolve("baseline", "smoke", 0, precision="bf16", steps=16, log_every=4, checkpoint_every=4, lr=0.1)
+    whole = train.train(cfg, tmp_path / "whole", progress=False)
+    history = json.loads((whole / "metrics.json").read_text())["history"]
+    assert history[-1]["loss"] < history[0]["loss"] - 0.05, [h["loss"] for h in history]
+    cut = train.train(cfg, tmp_path / "cut", progress=False, stop_after=6)
+    assert results.load_torch(cut / "checkpoint.pt")["step"] == 4
+    train.train(cfg, tmp_path / "cut", progress=False)
+    _assert_same_weights(whole, cut)
+    assert json.loads((cut / "metrics.json").read_text())["provenance"]["cpu"]["model"]

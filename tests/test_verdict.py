@@ -20,8 +20,8 @@ def test_claims_name_real_runs_and_grades():
 
     for c in verdict.CLAIMS:
         assert c.run in config.RUNS and (c.grade is None or c.grade in (
-            "banded", "vertical", "still banded", "not banded", "less banded", "leans banded", "leans vertical"))
-        if c.grade in ("not banded", "less banded"):
+            "banded", "vertical", "still banded", "not banded", "less banded", "leans banded", "leans vertical", "halved"))
+        if c.grade in ("not banded", "less banded", "halved"):
             assert c.ref is not None and c.ref[0] in config.RUNS
 
 
@@ -37,3 +37,14 @@ def test_table_grades_only_the_claims_whose_runs_are_given():
     with pytest.raises(KeyError, match="no claim about flatten, block5.b"):
         verdict.grade_of(table, "flatten", "block5.b")
     assert verdict.lines(table).startswith("**Verdict**") and "Figure 5: " in verdict.lines(table)
+
+
+def test_a_claim_on_a_run_that_did_not_learn_is_inconclusive_and_said_so():
+    runs = _runs()
+    for s in (0, 1, 2):
+        runs["rotated", s].metrics = {**runs["rotated", s].metrics,
+                                      "final": {**runs["rotated", s].metrics["final"], "val_top1": 0.15}}
+    table = verdict.table(runs)
+    assert verdict.grade_of(table, "rotated", "block5.b") == "inconclusive"
+    assert verdict.line(table, "6") == "Figure 6: inconclusive (0 of 1 claims reproduced, 1 inconclusive)"
+    assert "**Cannot be tested here (a run did not learn)** (1 of 3)" in verdict.summary(table)
