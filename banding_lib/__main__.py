@@ -40,7 +40,7 @@ def _train(args) -> int:
         configs = [config.resolve(p, args.profile, seed, data_root, **overrides) for p in args.presets for seed in args.seed]
     if not args.quiet:
         for prec in sorted({c["train"]["precision"] for c in configs}):
-            print(hardware.precision_note(prec))
+            print(hardware.precision_note(prec), file=sys.stderr)
     if args.jobs > 1 and len(configs) > 1 and int(os.environ.get("WORLD_SIZE", "1")) == 1:
         return runner.train_many(configs, args.results, jobs=args.jobs, progress=not args.quiet)
     runner.check_data(configs)
