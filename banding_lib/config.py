@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 
 from . import hardware
-from .models import SHORT_BLOCKS
+from .models import BLOCKS, SHORT_BLOCKS
 
 FORMAT = 1  # bump when the layout of a results folder changes incompatibly; part of every config
 # The recipe version: bump it with any change to what a run computes for a given config (training loop,
@@ -176,32 +176,43 @@ ARCHITECTURES = tuple(p for p, spec in RUNS.items() if spec["arch"] != "simplifi
 FOLLOW_UPS = ("xy_pool", "random_rotation", "vflip")
 
 
-def _point(axis, label, preset="baseline", seeds=(0,), **overrides):
-    return {"axis": axis, "label": label, "preset": preset, "seeds": tuple(seeds), "set": overrides}
+def _point(axis, label, preset="baseline", seeds=(0,), steps_share=None, **overrides):
+    """A study point: `preset` with `overrides` of the profile; steps_share: that share of the profile's steps."""
+    return {"axis": axis, "label": label, "preset": preset, "seeds": tuple(seeds), "steps_share": steps_share,
+            "set": overrides}
 
 
 K3 = (7, 3, 3, 3, 3, 3)  # 3x3 kernels after the 7x7 0a
+OLD_DECAY = 2e-2  # the weight decay of the cpu profile before the learning issue: chosen for bands, barely learned
+
+
+def _gap_over_training():
+    """The GAP effect over training (the learning issue): the baseline and its no-GAP control side by side at
+    a quarter, half and all of the profile's steps, at the profile's weight decay and at OLD_DECAY. The two
+    full-length runs at the profile's decay are the book's own baseline and flatten seed 0."""
+    points = []
+    for decay, extra in (("the profile's", {}), (f"{OLD_DECAY:g}", {"weight_decay": OLD_DECAY})):
+        for share in (0.25, 0.5, 1.0):
+            for preset, head in (("baseline", "GAP"), ("flatten", "no GAP")):
+                points.append(_point("GAP over training", f"{head}, {share:g} x the steps, weight decay {decay}",
+                                     preset, steps_share=None if share == 1.0 else share, **extra))
+    return points
+
 
 # The scale study (book page 06_scale): one thing varied at a time around the profile (overrides of it); the
 # first point is the profile itself, the same run as the book's baseline seed 0. In the order they are trained.
 STUDY = [
     _point("the profile", "the profile"),
     _point("the profile", "the profile, trained on images rotated 90°", "rotated"),
-    _point("weight decay", "weight decay 5e-4 (the previous cpu profile)", weight_decay=5e-4),
+    # the same run on 2 threads: how far floating-point noise alone moves a score, beside the seeds' spread
+    _point("floating-point noise", "the profile on 2 threads (same seed)", threads=2),
+    *_gap_over_training(),
     _point("weight decay", "weight decay 5e-3", weight_decay=5e-3),
-    _point("weight decay", "weight decay 1e-2", weight_decay=1e-2),
-    _point("weight decay", "weight decay 5e-2", weight_decay=5e-2),
-    _point("steps", "300 steps", steps=300),
-    _point("steps", "1200 steps", steps=1200),
-    _point("depth", "short net: 0a 1a 2a 5a 5b (blocks 3-4 dropped)", blocks=list(SHORT_BLOCKS), pools=3),
+    _point("depth", "the article's twelve layers (blocks 3-4 kept)", blocks=list(BLOCKS)),
     _point("kernel size", "3x3 kernels after 0a", kernels=K3),
-    _point("width", "width 0.125", width=0.125),
     _point("width", "width 0.375", width=0.375),
-    _point("input size", "40 px input (5x5 last map)", in_size=40, image_size=48),
     _point("input size", "80 px input (10x10 last map)", in_size=80, image_size=88),
     _point("augmentation", "crop area 0.08-1", crop_scale=[0.08, 1.0]),
-    _point("augmentation", "crop area 0.6-1", crop_scale=[0.6, 1.0]),
-    _point("init", "conv init scale 1", init_scale=1.0),
 ]
 
 
@@ -281,7 +292,8 @@ def book_configs(profile: str = "cpu", data_root=None, **overrides) -> list[dict
 
 def study_configs(profile: str = "cpu", data_root=None) -> list[tuple[dict, dict]]:
     """[(point, resolved config)] for every point of STUDY and its seeds."""
-    return [(p, resolve(p["preset"], profile, s, data_root, **p["set"])) for p in STUDY for s in p["seeds"]]
+    steps = lambda p: {"steps": max(1, round(get_profile(profile).steps * p["steps_share"]))} if p["steps_share"] else {}
+    return [(p, resolve(p["preset"], profile, s, data_root, **p["set"], **steps(p))) for p in STUDY for s in p["seeds"]]
 
 
 # --- notebook parameters (papermill) ---

@@ -396,3 +396,25 @@ def study_chart(frame, layer="block5.b", title=None) -> alt.LayerChart:
         "datum.measure == 'column share'")
     noise = alt.Chart(f).mark_rule(strokeDash=[4, 3], color="gray").encode(y="mean(null):Q")
     return (bars + rows + cols + noise).properties(width=560, height=280, title=title or "")
+
+
+def contrast_chart(c, title=None) -> alt.HConcatChart:
+    """banding_lib.study.contrast rows: 5b's row/col ratio (log, 95 % interval) of the baseline (GAP) and its
+    no-GAP control against training steps and against val. accuracy, one colour per head, one shape per
+    weight decay; the dashed line is ratio 1 (as many row as column structure)."""
+    colour = alt.Color("head:N", title="head", legend=alt.Legend(orient="bottom"))
+    shape = alt.Shape("decay:N", title="weight decay", legend=alt.Legend(orient="bottom"))
+    tips = ["label:N", alt.Tooltip("ratio:Q", format=".2f"), alt.Tooltip("ratio_lo:Q", format=".2f"),
+            alt.Tooltip("ratio_hi:Q", format=".2f"), alt.Tooltip("val_top1:Q", format=".2f", title="val. accuracy")]
+    y = alt.Y("ratio:Q", scale=alt.Scale(type="log"), title="5b row / column share (log)")
+
+    def panel(x, x_title):
+        base = alt.Chart(c).encode(x=alt.X(x, title=x_title), color=colour)
+        lines = base.mark_line(opacity=0.5).encode(y=y, detail="decay:N", strokeDash="decay:N")
+        points = base.mark_point(size=70, filled=True).encode(y=y, shape=shape, tooltip=tips)
+        bars = base.mark_rule().encode(y=alt.Y("ratio_lo:Q", title=None), y2="ratio_hi:Q")
+        one = alt.Chart(pd.DataFrame({"one": [1.0]})).mark_rule(strokeDash=[4, 3], color="gray").encode(y="one:Q")
+        return (bars + lines + points + one).properties(width=250, height=240)
+
+    return alt.hconcat(panel("steps:Q", "training steps"), panel("val_top1:Q", "validation accuracy")).properties(
+        title=title or "")

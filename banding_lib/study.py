@@ -8,6 +8,9 @@ one row per (point, seed, layer) with NMF row / col shares, CIs, val. accuracy a
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import torch
 
@@ -70,3 +73,51 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
                      "5a row / col": f"{a.row:.2f} / {a.col:.2f}", "val. acc.": round(b.val_top1, 3),
                      "CPU-min": round(b.cpu_min, 1), "GPU-s (est.)": round(b.gpu_min_est * 60, 2)})
     return pd.DataFrame(rows).set_index("run")
+
+
+def contrast(frame: pd.DataFrame, layer: str = "block5.b") -> pd.DataFrame:
+    """The GAP effect over training (config.STUDY's "GAP over training" points), one row per run: head ("GAP" /
+    "no GAP"), decay (the label's weight decay), steps, val_top1, row / col and the row/col ratio of `layer`'s
+    NMF pictures with a 95 % interval (the bootstrap intervals' extremes: row_lo / col_hi to row_hi / col_lo)."""
+    f = frame[(frame.axis == "GAP over training") & (frame.layer == layer)].copy()
+    f["head"] = f.label.str.split(",").str[0]
+    f["decay"] = f.label.str.split("weight decay ").str[-1]
+    f["ratio"] = f.row / f.col.clip(lower=1e-3)
+    f["ratio_lo"] = f.row_lo / f.col_hi.clip(lower=1e-3)
+    f["ratio_hi"] = f.row_hi / f.col_lo.clip(lower=1e-3)
+    return f[["head", "decay", "steps", "seed", "val_top1", "row", "col", "ratio", "ratio_lo", "ratio_hi", "label"]]
+
+
+def contrast_finding(c: pd.DataFrame, halved: float = 0.5) -> str:
+    """The finding of the GAP-over-training contrast, in words, from contrast(...): per weight decay and length,
+    the no-GAP ratio as a share of the baseline's, and from which length on (if any) it is at most `halved`."""
+    lines = []
+    for decay, g in c.groupby("decay", sort=False):
+        pairs = g.pivot_table(index="steps", columns="head", values=["ratio", "val_top1"])
+        if ("ratio", "GAP") not in pairs or ("ratio", "no GAP") not in pairs:
+            continue
+        share = pairs["ratio", "no GAP"] / pairs["ratio", "GAP"]
+        steps = ", ".join(f"{s} steps: {share[s]:.2f} (val. {pairs['val_top1', 'GAP'][s]:.2f} / "
+                          f"{pairs['val_top1', 'no GAP'][s]:.2f})" for s in share.index)
+        apart = [s for s in share.index if share[s] <= halved]
+        since = (f"at most {halved:g} x from {apart[0]} steps on" if apart and apart == list(share.index[share.index >= apart[0]])
+                 else f"at most {halved:g} x at {', '.join(map(str, apart))} steps only" if apart else f"never at most {halved:g} x")
+        lines.append(f"- **weight decay {decay}**: no-GAP 5b row/col ratio as a share of the baseline's, "
+                     f"{steps} (val. accuracy GAP / no GAP): {since}.")
+    return "\n".join(lines)
+
+
+RECIPE_SEARCH = Path(__file__).resolve().parents[1] / "benchmarks" / "recipe_search.json"
+
+
+def recipe_search(path=RECIPE_SEARCH) -> dict | None:
+    """The recipe search that chose the cpu profile (benchmarks/recipe_search.py writes it; committed):
+    {"rule": text, "winner": name, "cpu": {...}, "table": DataFrame, one row per candidate and seed}, or None
+    where the file is missing."""
+    if not Path(path).exists():
+        return None
+    out = json.loads(Path(path).read_text())
+    cols = {"candidate": "candidate", "seed": "seed", "changes": "what it changes", "steps": "steps",
+            "val_top1": "val. acc.", "row_5b": "5b row", "col_5b": "5b col", "cpu_min": "CPU-min", "precision": "precision"}
+    table = pd.DataFrame(out["rows"])[list(cols)].rename(columns=cols) if out["rows"] else pd.DataFrame(columns=list(cols.values()))
+    return {**out, "table": table.set_index("candidate")}

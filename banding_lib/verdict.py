@@ -62,7 +62,7 @@ def scores(runs: dict) -> pd.DataFrame:
     return frame.groupby(["preset", "layer"]).agg(
         row=("row", "mean"), col=("col", "mean"), row_min=("row", "min"), row_max=("row", "max"),
         col_min=("col", "min"), col_max=("col", "max"), seeds=("row", "size"), val_top1=("val_top1", "mean"),
-        learned=("learned", "all"), ratios=("ratio", tuple))
+        learned=("learned", "all"), ratios=("ratio", tuple), rows=("row", tuple), cols=("col", tuple))
 
 
 def grade(claim: Claim, means: pd.DataFrame) -> str:
@@ -80,6 +80,26 @@ def grade(claim: Claim, means: pd.DataFrame) -> str:
     return article.grade(claim.grade, s.row, s.col, None if ref is None else (ref.row, ref.col))
 
 
+def agreeing(claim: Claim, means: pd.DataFrame) -> str:
+    """How stable a grade is: of the run's seeds, how many alone get the grade the seeds' mean gets ("3 / 3").
+    A grade every seed agrees with survives a rebuild on another machine better than one that rests on the mean."""
+    s = means.loc[(claim.run, claim.layer)]
+    if claim.grade is None or s.seeds < 2:
+        return "—"
+    overall = grade(claim, means)
+    same = sum(grade(claim, _one_seed(means, (claim.run, claim.layer), i)) == overall for i in range(int(s.seeds)))
+    return f"{same} / {int(s.seeds)}"
+
+
+def _one_seed(means: pd.DataFrame, key, i: int) -> pd.DataFrame:
+    """`means` with the row of `key` replaced by its i-th seed alone."""
+    out = means.copy()
+    s = out.loc[key]
+    out.loc[[key], ["row", "col"]] = [[s.rows[i], s.cols[i]]]
+    out.at[key, "ratios"] = (s.ratios[i],)
+    return out
+
+
 def table(runs: dict) -> pd.DataFrame:
     """The verdict, one row per claim whose runs are in `runs`: figure, the article's claim, run and layer, the
     article's number (its published pictures, where it drew them), ours (mean over seeds, with their range),
@@ -95,7 +115,8 @@ def table(runs: dict) -> pd.DataFrame:
                      "article row / col": f"{art[0]:.2f} / {art[1]:.2f}" if art else "in words",
                      "ours row / col": f"{s.row:.2f} / {s.col:.2f}", "seeds": int(s.seeds),
                      "rows, seed range": f"{s.row_min:.2f}–{s.row_max:.2f}" if s.seeds > 1 else "—",
-                     "val. acc.": round(float(s.val_top1), 2), "grade": grade(c, means)})
+                     "val. acc.": round(float(s.val_top1), 2), "grade": grade(c, means),
+                     "seeds agreeing": agreeing(c, means)})
     return pd.DataFrame(rows)
 
 
@@ -137,3 +158,19 @@ def summary(verdicts: pd.DataFrame) -> str:
             items = "; ".join(f"{c} (figure {f})" if f != "text" else c for f, c in zip(says.figure, says["the article"]))
             parts.append(f"**{words}** ({len(says)} of {len(graded)}): {items}.")
     return " ".join(parts)
+
+
+def noise(runs: dict, twin, layer: str = "block5.b") -> str:
+    """How far floating-point noise alone moves a score, beside the seeds' spread, in one sentence: `twin` is
+    the baseline's seed 0 trained again with another thread count (config.STUDY's "floating-point noise" point:
+    the same config, only the order of floating-point sums differs); runs holds the baseline's seeds."""
+    nmf = lambda r: tables.scores_frame([r], [layer], kinds=("NMF",), article=False).iloc[0]
+    one, two = nmf(runs["baseline", 0]), nmf(twin)
+    seeds = [nmf(r) for (p, _), r in runs.items() if p == "baseline"]
+    rows = [s.row for s in seeds]
+    return (f"Floating-point noise: the baseline's seed 0 trained again on {twin.config['train']['threads']} threads "
+            f"(the same config; only the order of floating-point sums differs) scores {layer} {two.row:.2f} / "
+            f"{two.col:.2f} against {one.row:.2f} / {one.col:.2f}, a move of {abs(two.row - one.row):.2f} in row "
+            f"share, beside a range of {max(rows) - min(rows):.2f} over {len(rows)} seeds "
+            f"({min(rows):.2f}–{max(rows):.2f}). A grade that every seed agrees with is the one a rebuild on "
+            "another machine is most likely to repeat.")

@@ -89,7 +89,7 @@ OP_KINDS = {"conv": ("conv",), "batch norm": ("batch_norm",), "L2 pool": ("avg_p
             "relu": ("relu", "threshold"), "augmentation": ("grid_sampler", "affine_grid", "upsample", "rot90")}
 
 
-def _stepper(config: dict, batch: int):
+def _stepper(config: dict, batch: int, compile: bool = False):
     """A closure doing what train._fit does per step (index the uint8 set, augment, train.train_step)."""
     root = data.data_root()
     cfg, in_size = config["train"], config["model"]["in_size"]
@@ -100,20 +100,21 @@ def _stepper(config: dict, batch: int):
     model.to(memory_format=train._memory_format(cfg)).train()
     opt = train.make_optimizer(model, cfg)
     autocast, g = train.autocast_for("cpu", cfg), torch.Generator().manual_seed(0)
+    net = torch.compile(model) if compile else model
 
     def step():
         idx = torch.randint(0, len(images), (batch,), generator=g)
         with torch.profiler.record_function("augmentation"):
             x = data.augment(images[idx], in_size, train=True, crop_scale=tuple(cfg["crop_scale"]), generator=g)
             x = x.contiguous(memory_format=train._memory_format(cfg))
-        train.train_step(model, opt, x, labels[idx], cfg["lr"], cfg, autocast, 1)
+        train.train_step(net, opt, x, labels[idx], cfg["lr"], cfg, autocast, 1)
     return step
 
 
-def _rate(config: dict, batch: int, steps: int, repeats: int, threads: int = 1) -> float:
+def _rate(config: dict, batch: int, steps: int, repeats: int, threads: int = 1, compile: bool = False) -> float:
     """Median img/s of the training step over `repeats` timings of `steps` steps (after 2 warm-up steps)."""
     torch.set_num_threads(threads)
-    step = _stepper(config, batch)
+    step = _stepper(config, batch, compile)
     step(), step()
     rates = []
     for _ in range(repeats):
@@ -164,10 +165,16 @@ def train_bench(args) -> int:
     speedup = {net: round(next(r["img_s"] for r in rows if r["net"] == net and r["precision"] == "bf16") /
                           next(r["img_s"] for r in rows if r["net"] == net and r["precision"] == "fp32"), 2)
                for net in args.nets if set(args.precisions) >= {"fp32", "bf16"}}
-    threads = _threads(resolve("baseline", "cpu", 0, precision="fp32", **TRAIN_NETS[args.nets[0]]), args)
+    fp32 = resolve("baseline", "cpu", 0, precision="fp32", **TRAIN_NETS[args.nets[0]])
+    tried = {"batch 128 (img/s)": round(_rate(fp32, 128, max(1, args.steps // 2), args.repeats), 1)}
+    if args.compile:  # torch.compile (inductor) on the CPU: the first steps pay the compile time
+        t0 = time.perf_counter()
+        tried["torch.compile (img/s)"] = round(_rate(fp32, args.batch, args.steps, args.repeats, compile=True), 1)
+        tried["torch.compile, whole measurement incl. compile (s)"] = round(time.perf_counter() - t0, 1)
+    threads = _threads(fp32, args)
     report("train", rows, {"cpu": hardware.cpu(), "matmul_peak_gflop_s_1_thread": {k: round(v, 1) for k, v in peaks.items()},
                            "bf16_over_fp32_img_s": speedup, "profiler_split_of_" + args.nets[0]: splits,
-                           "threads_" + args.nets[0]: threads})
+                           "threads_" + args.nets[0]: threads, "tried_fp32_" + args.nets[0]: tried})
     return 0
 
 
@@ -473,6 +480,7 @@ def main(argv=None) -> int:
     tr.add_argument("--steps", type=int, default=10, help="steps per timed repeat (default 10; a fifth of it for "
                     "bf16 on a CPU without bf16 units, where it is emulated)")
     tr.add_argument("--repeats", type=int, default=3, help="timed repeats, the median is reported (default 3)")
+    tr.add_argument("--compile", action="store_true", help="also time torch.compile (inductor) in fp32")
     a = sub.add_parser("all", help="throughput, reduction, cuda; book only with --book")
     for p in (t, a):
         p.add_argument("--threads", type=int, nargs="+", default=[1, 2], help="torch threads (default 1 2)")

@@ -27,7 +27,7 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, metrics, runner, verdict
+from banding_lib import article, config, metrics, results, runner, verdict
 
 config.validate_params(profile=profile, results_root=results_root)
 runs = {key: run for p in verdict.RUNS for key, run in runner.load([p], profile, config.RUNS[p]["seeds"], results_root).items()}
@@ -42,6 +42,8 @@ display(Markdown(
     f"{counts.get('partly', 0)} partly, {counts.get('not reproduced', 0)} not reproduced, "
     f"{counts.get('inconclusive', 0)} inconclusive**."))
 display(Markdown(verdict.summary(verdicts)))
+twin_config = next(c for point, c in config.study_configs(profile) if point["axis"] == "floating-point noise")
+display(Markdown(verdict.noise(runs, results.load_run(results.run_dir(twin_config, results_root)))))
 display(Markdown(
     f"How to read the grades (`banding_lib.article.grade`). I.i.d. noise scores {metrics.null_share(5, 5):.2f} on "
     f"rows and on columns for 5x5 kernels ({metrics.null_share(3, 3):.2f} for 3x3). *banded* is reproduced at row ≥ "
@@ -53,7 +55,8 @@ display(Markdown(
     f"5b's row / column ratio is at most {article.HALVED:g} x the baseline's and every seed's ratio lies below every "
     "baseline seed's, partly when it is only lower; the retrained architectures (figures 9–11) lean "
     f"banded at row ≥ {article.LEANS[0]} and ≥ {article.LEANS[1]:g} x column. A claim whose run did not learn "
-    f"(val. top-1 below {article.LEARNED:g} x chance on any seed) is *inconclusive*, never *not reproduced*."))
+    f"(val. top-1 below {article.LEARNED:g} x chance on any seed) is *inconclusive*, never *not reproduced*. "
+    "*seeds agreeing*: of the run's seeds, how many alone get the grade their mean gets."))
 
 # %% tags=["hide-input"]
 display(verdicts.style.hide(axis="index").format({"val. acc.": "{:.2f}"}).apply(

@@ -196,9 +196,21 @@ def test_train_many_reports_a_failed_run_and_trains_the_others(tmp_path, capsys)
     assert "FAILED" in capsys.readouterr().out
 
 
-def test_every_study_point_has_its_own_folder(tmp_path):
-    folders = [results.run_dir(c, tmp_path) for _, c in config.study_configs("cpu")]
-    assert len(set(folders)) == len(folders)
+def test_every_study_point_trains_what_it_says(tmp_path):
+    """Each point's overrides reach its config; two points share a folder only when they are the same run."""
+    profile = config.get_profile("cpu")
+    for point, c in config.study_configs("cpu"):
+        for key, value in point["set"].items():
+            got = c["train"].get(key, c["model"].get(key))
+            assert (list(got) if isinstance(got, tuple) else got) == (list(value) if isinstance(value, tuple) else value), (point["label"], key)
+        if point["steps_share"]:
+            assert c["train"]["steps"] == round(profile.steps * point["steps_share"]) < profile.steps
+    folders = {}
+    for point, c in config.study_configs("cpu"):
+        folders.setdefault(results.run_dir(c, tmp_path), []).append(c)
+    assert all(all(x == group[0] for x in group) for group in folders.values())
+    gap = [p for p in config.STUDY if p["axis"] == "GAP over training"]
+    assert len(gap) == 12 and {p["preset"] for p in gap} == {"baseline", "flatten"}
 
 
 def test_resolve_reads_no_files(tmp_path, monkeypatch):

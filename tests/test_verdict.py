@@ -48,3 +48,21 @@ def test_a_claim_on_a_run_that_did_not_learn_is_inconclusive_and_said_so():
     assert verdict.grade_of(table, "rotated", "block5.b") == "inconclusive"
     assert verdict.line(table, "6") == "Figure 6: inconclusive (0 of 1 claims reproduced, 1 inconclusive)"
     assert "**Cannot be tested here (a run did not learn)** (1 of 3)" in verdict.summary(table)
+
+
+def test_the_table_says_how_many_seeds_alone_agree_with_each_grade():
+    table = verdict.table(_runs())
+    assert list(table["seeds agreeing"]) == ["3 / 3"] * 3  # fake runs: every seed banded alike
+    means = verdict.scores(_runs())
+    key = ("rotated", "block5.b")
+    means.at[key, "rows"] = (0.9, means.loc[key].rows[1], means.loc[key].rows[2])  # seed 0 alone turns to rows
+    means.at[key, "cols"] = (0.05, means.loc[key].cols[1], means.loc[key].cols[2])
+    assert verdict.agreeing(verdict.CLAIMS[2], means) == "2 / 3"
+
+
+def test_noise_puts_the_twins_move_beside_the_seeds_range():
+    runs = _runs()
+    twin = fake_run("baseline", 0)
+    twin.config = {**twin.config, "train": {"threads": 2}}
+    text = verdict.noise(runs, twin)
+    assert "on 2 threads" in text and "a move of 0.00 in row share" in text and "over 3 seeds" in text
