@@ -118,6 +118,7 @@ def recipe_search(path=RECIPE_SEARCH) -> dict | None:
         return None
     out = json.loads(Path(path).read_text())
     cols = {"candidate": "candidate", "seed": "seed", "changes": "what it changes", "steps": "steps",
-            "val_top1": "val. acc.", "row_5b": "5b row", "col_5b": "5b col", "cpu_min": "CPU-min", "precision": "precision"}
+            "val_top1": "val. acc.", "row_5b": "5b row (raw W)", "col_5b": "5b col (raw W)", "cpu_min": "CPU-min",
+            "pflop": "PFLOP", "precision": "precision"}
     table = pd.DataFrame(out["rows"])[list(cols)].rename(columns=cols) if out["rows"] else pd.DataFrame(columns=list(cols.values()))
     return {**out, "table": table.set_index("candidate")}

@@ -46,7 +46,7 @@ if search is None:
 else:
     display(Markdown(f"{search['rule']}\n\nMeasured on {search['cpu']['model']} (one thread a run, two runs at a "
                      f"time); budget {search['budget_cpu_min']:g} CPU-minutes a run; chosen: **{search['winner']}**."))
-    display(search["table"])
+    display(search["table"].style.format(precision=3))  # a Styler: no cell cut short
 
 # %% [markdown]
 # ## Banding against training cost
