@@ -45,7 +45,8 @@ display(Markdown(verdict.lines(verdicts)))
 
 def finding(preset, layer="block5.b", figure=None):
     """One line from the NMF-picture scores of every seed of `preset`, beside the article's; with `figure`, led
-    by the grade of the article's claim about that layer (the verdict page's: reproduced / partly / not)."""
+    by the grade of the article's claim about that layer (the verdict page's: reproduced / partly / not
+    reproduced / inconclusive)."""
     s = tables.seed_mean(rows, preset, layer)
     art = article.ARTICLE_SHARES.get((preset, layer))
     said = f"article {art[0]:.2f} / {art[1]:.2f}" if art else f"article: {config.RUNS[preset]['article']}"
@@ -66,7 +67,8 @@ display(Markdown(finding("rotated", figure="Figure 6") + "  \n" + finding("basel
 # %% tags=["hide-input"]
 display(plots.layer_grid(first["flatten"].weights["block5.b"], title="No GAP (flatten), 5b"))
 display(Markdown(finding("flatten", figure="Figure 7") + "  \n"
-                 + finding("flatten", "block5.a", figure="Figure 7, 5a") + "  \n" + finding("baseline")))
+                 + "5a, reported (figure 7 is graded on 5b alone): " + finding("flatten", "block5.a") + "  \n"
+                 + finding("baseline")))
 
 # %% [markdown]
 # ## Figure 8: average pooling along x only

@@ -117,7 +117,8 @@ for arch, layer in (("googlenet", "inception5b.branch3.1"), ("resnet50", "layer4
         run = runs[f"{arch}_{variant}", seeds[0]]
         acc, chance = run.metrics["final"]["val_top1"], 1 / run.metrics["num_classes"]
         failed = (f" **— this run did not learn (val. accuracy {acc:.2f}, chance {chance:.2f}): its weights say "
-                  "nothing about banding**" if acc < 1.5 * chance else f" (val. accuracy {acc:.2f})")
+                  "nothing about banding**" if not article.learned(acc, run.metrics["num_classes"])
+                  else f" (val. accuracy {acc:.2f})")
         lines.append(f"- {arch} {variant}: {r:.2f} / {c:.2f}, *{article.verdict(r, c)}* (article {a[0]:.2f} / {a[1]:.2f}, "
                      f"*{article.verdict(*a)}*){failed}")
 display(Markdown("**Figures 9–11, claim by claim** (how each is graded: [the verdict page](00_verdict)):\n\n" + "\n".join(
