@@ -82,9 +82,8 @@ def _fmt(v) -> str:
 
 # --- train: the real training step per net and precision, against this CPU's own matmul peaks ---
 
-# name -> overrides of the cpu profile: the profile itself, the learning issue's short net, a wider net
-TRAIN_NETS = {"cpu profile": {}, "short net": {"blocks": ["block0", "block1", "block2", "block5"]},
-              "width 0.375": {"width": 0.375}}
+# name -> overrides of the cpu profile: the profile itself (the short net), the article's twelve layers, a wider net
+TRAIN_NETS = {"cpu profile": {}, "twelve layers": {"blocks": list(models.BLOCKS)}, "width 0.375": {"width": 0.375}}
 OP_KINDS = {"conv": ("conv",), "batch norm": ("batch_norm",), "L2 pool": ("avg_pool", "sqrt"),
             "relu": ("relu", "threshold"), "augmentation": ("grid_sampler", "affine_grid", "upsample", "rot90")}
 
