@@ -99,7 +99,8 @@ def test_committed_scores_match_the_committed_book():
 
 
 def test_the_verdict_page_grades_from_the_same_numbers_as_the_pages(built_book):
-    """Every grade the verdict page prints for figure 5 is the one page 02 prints, from scores.csv's rows."""
+    """Every grade the verdict page prints for figure 5 is the one page 02 prints, from scores.csv's rows (and
+    inconclusive where a seed did not learn, as at the smoke scale's dozen steps)."""
     from banding_lib import article
 
     text = (built_book / "book" / "00_verdict.ipynb").read_text()
@@ -107,7 +108,8 @@ def test_the_verdict_page_grades_from_the_same_numbers_as_the_pages(built_book):
     scores = __import__("pandas").read_csv(built_book / "book" / "scores.csv")
     nmf = scores[(scores.page == "02_simplified_net") & (scores.run == "baseline") & (scores.layer == "block5.b")
                  & (scores.kind == "NMF")]
-    grade = article.grade("banded", nmf.row.mean(), nmf.col.mean())
+    learned = all(article.learned(acc, 10) for acc in nmf.val_top1)  # smoke: 10 classes of synthetic scenes
+    grade = article.grade("banded", nmf.row.mean(), nmf.col.mean()) if learned else "inconclusive"
     assert f"{nmf.row.mean():.2f} / {nmf.col.mean():.2f}" in text and grade in text
     assert f"Figure 5: {grade}" in page
     html = (built_book / "_build" / "html" / "00_verdict.html").read_text()
