@@ -165,7 +165,7 @@ def autocast_for(device, cfg: dict):
 
 
 def _memory_format(cfg: dict, device="cpu"):
-    """channels_last where it pays: on CUDA, and on the CPU in bf16 (oneDNN's bf16 convs, 1.6x here with
+    """channels_last where it pays: on CUDA, and on the CPU in bf16 (oneDNN's bf16 convs, 1.4-1.7x here with
     emulated bf16); fp32 on the CPU stays NCHW (within +-6 % either way on the cpu profile's nets)."""
     pays = torch.device(device).type == "cuda" or cfg.get("precision") == "bf16"
     return torch.channels_last if cfg["channels_last"] and pays else torch.contiguous_format
