@@ -291,6 +291,19 @@ def describe(model, in_size=None):
     return rows
 
 
+def train_flops(config: dict, num_classes: int = 10) -> float:
+    """FLOPs of one training image (forward + backward) of the model of a resolved config, counted by torch.
+    Builds a throwaway model without touching the caller's random state."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.random.fork_rng(devices=[]):
+        model, _ = build(config, num_classes)
+    x = torch.zeros(2, 3, config["model"]["in_size"], config["model"]["in_size"])
+    with FlopCounterMode(display=False) as counter:
+        model(x).sum().backward()
+    return counter.get_total_flops() / 2
+
+
 def build(config: dict, num_classes: int):
     """(model, names of the layers a run tracks) for a resolved config (config.resolve): the simplified net
     or a torchvision architecture, freshly initialized from the current torch seed."""

@@ -10,7 +10,7 @@ import time
 import traceback
 
 from . import config as cfg
-from . import data, results, train
+from . import data, models, results, train
 
 
 class MissingRuns(FileNotFoundError):
@@ -32,12 +32,19 @@ def _worker(config: dict, root) -> float:
     return time.perf_counter() - t0
 
 
+def _cost(config: dict) -> float:
+    """A run's training FLOPs (models.train_flops x images), for ordering only."""
+    cfg = config["train"]
+    return models.train_flops(config) * cfg["batch_size"] * (cfg["steps"] or cfg["epochs"])
+
+
 def train_many(configs: list[dict], root=None, jobs: int = 2, progress: bool = True) -> int:
     """Train the resolved configs whose results are missing, `jobs` at a time, each in a fresh worker process
     that receives the config itself (one thread each on a CPU, per the profile). Returns 0 when all succeeded,
     1 when any failed (each failure is printed with its traceback; the others still train)."""
     folders = {results.run_dir(c, root): c for c in configs}  # one worker per run, even when listed twice
     todo = [c for folder, c in folders.items() if not results.is_finished(folder)]
+    todo.sort(key=_cost, reverse=True)  # the longest first: no lone long run at the end with a core idle
     if not todo:
         return 0
     check_data(todo)

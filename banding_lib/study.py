@@ -22,17 +22,6 @@ LAYERS = ("block5.a", "block5.b")
 GPU_FLOPS = 100e12  # FLOP/s assumed for the GPU-minute estimate (an H100 sustains ~100-400 T in bf16)
 
 
-def train_flops(cfg: dict, num_classes: int = 10) -> float:
-    """FLOPs of one training image (forward + backward) of the model of a resolved config, counted by torch."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    model, _ = models.build(cfg, num_classes)
-    x = torch.zeros(2, 3, cfg["model"]["in_size"], cfg["model"]["in_size"])
-    with FlopCounterMode(display=False) as counter:
-        model(x).sum().backward()
-    return counter.get_total_flops() / 2
-
-
 def frame(profile: str = "cpu", root=None) -> pd.DataFrame:
     """One row per finished (point, seed, layer): axis, label, preset, seed, layer, NMF row / col with 95 %
     CIs, null, val_top1, steps, cpu_min (training minutes of one CPU thread, as run: two runs sharing two
@@ -49,7 +38,8 @@ def frame(profile: str = "cpu", root=None) -> pd.DataFrame:
     for point, cfg in points:
         folder = results.run_dir(cfg, root)
         run = results.load_run(folder)
-        flops = train_flops(cfg, run.metrics["num_classes"]) * run.metrics["images"]
+        per_image = run.metrics.get("train_flops_per_image") or models.train_flops(cfg, run.metrics["num_classes"])
+        flops = per_image * run.metrics["images"]
         for layer in LAYERS:
             s = metrics.score(tables.reduction(run.weights[layer]).pictures, pictures=True)
             rows.append({"axis": point["axis"], "label": point["label"], "preset": point["preset"],

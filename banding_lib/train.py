@@ -294,7 +294,8 @@ def _write_results(config, folder, model, tracked, done, val_top1, wall, num_cla
         "final": {"val_top1": val_top1, "loss": history[-1]["loss"] if history else None,
                   "banding": {n: {"W": metrics.score(final[n]).as_dict(), "dW": metrics.score(final[n], init[n]).as_dict()}
                               for n in tracked}},
-        "steps": done["step"], "images": done["images"], "wall_s": wall, "img_per_s": done["images"] / max(wall, 1e-9),
+        "steps": done["step"], "images": done["images"], "wall_s": wall,
+        "train_flops_per_image": models.train_flops(config, num_classes), "img_per_s": done["images"] / max(wall, 1e-9),
         "num_classes": num_classes, "tracked": tracked, "world_size": world, "provenance": provenance(),
         "sha256": {name: results.sha256(folder / name) for name in ("weights.pt", "model.pt")},
     }, folder / "metrics.json")

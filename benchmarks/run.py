@@ -142,7 +142,7 @@ def _split(config: dict, batch: int, steps: int) -> dict:
 
 
 def train_bench(args) -> int:
-    from banding_lib import hardware, study
+    from banding_lib import hardware
 
     torch.set_num_threads(1)
     peaks = {"fp32": hardware.matmul_peak(torch.float32), "bf16": hardware.matmul_peak(torch.bfloat16)}
@@ -152,7 +152,7 @@ def train_bench(args) -> int:
             config = resolve("baseline", "cpu", 0, precision=prec, **TRAIN_NETS[net])
             steps = args.steps if prec == "fp32" or hardware.cpu_has_bf16() else max(1, args.steps // 5)
             rate = _rate(config, args.batch, steps, args.repeats)
-            flops = study.train_flops(config)
+            flops = models.train_flops(config)
             gflops = flops * rate / 1e9
             rows.append({"net": net, "precision": prec, "batch": args.batch, "img_s": round(rate, 1),
                          "mflop_per_img": round(flops / 1e6, 1), "gflop_s": round(gflops, 1),
@@ -432,7 +432,7 @@ def cuda(args) -> int:
             torch.cuda.reset_peak_memory_stats()
         folder = train.train(config, out, progress=False)
         run = results.load_run(folder)
-        flops = study.train_flops(config, run.metrics["num_classes"])  # per image, forward + backward
+        flops = models.train_flops(config, run.metrics["num_classes"])  # per image, forward + backward
         rate = run.metrics["img_per_s"]
         name = torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu"
         peak = args.peak_tflops or next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)

@@ -254,12 +254,12 @@ def test_precision_and_recipe_version_are_part_of_a_runs_identity(tmp_path, monk
 
 def test_a_bf16_run_learns_and_resumes_bitwise(tmp_path):
     """bf16 autocast on the CPU (emulated where the CPU has no bf16 units: slow but the same code path)."""
-    cfg = resolve("baseline", "smoke", 0, precision="bf16", steps=16, log_every=4, checkpoint_every=4, lr=0.1)
+    cfg = resolve("baseline", "smoke", 0, precision="bf16", steps=32, log_every=4, checkpoint_every=4, lr=0.05)
     whole = train.train(cfg, tmp_path / "whole", progress=False)
     history = json.loads((whole / "metrics.json").read_text())["history"]
     assert history[-1]["loss"] < history[0]["loss"] - 0.05, [h["loss"] for h in history]
     cut = train.train(cfg, tmp_path / "cut", progress=False, stop_after=6)
-    assert results.load_torch(cut / "checkpoint.pt")["step"] == 4
+    assert results.load_torch(cut / "checkpoint.pt")["step"] == 4  # the last checkpoint before the kill
     train.train(cfg, tmp_path / "cut", progress=False)
     _assert_same_weights(whole, cut)
     assert json.loads((cut / "metrics.json").read_text())["provenance"]["cpu"]["model"]
