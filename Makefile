@@ -8,7 +8,7 @@ PROFILE ?= cpu
 BANDING_RESULTS ?= $(abspath results)
 export BANDING_RESULTS
 
-.PHONY: install test test-all book html bench clean runs notebooks pages FORCE
+.PHONY: install test test-all book html bench clean runs scores notebooks pages FORCE
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -38,8 +38,12 @@ PAGES := _toc.yml intro.md references.md
 runs: install  ## train every run the book shows (config.RUNS, config.STUDY) that the result cache lacks, $(JOBS) at a time
 	$(PY) -m banding_lib train book --profile $(PROFILE) --jobs $(JOBS) --quiet
 
+scores: runs  ## every score the book shows, computed once from the finished runs (the pages only read it)
+	@mkdir -p $(BOOK)
+	$(PY) -m banding_lib scores --profile $(PROFILE) --out $(BOOK)/scores.csv
+
 # pages first: the notebooks run in $(BOOK) and draw their charts with the bundle in its static folder (published as _static)
-$(BOOK)/%.ipynb: notebooks/%.py runs pages FORCE
+$(BOOK)/%.ipynb: notebooks/%.py scores pages FORCE
 	@mkdir -p $(OUT)/_build/notebooks $(BOOK)
 	$(VENV)/bin/jupytext --quiet --to ipynb -o $(OUT)/_build/notebooks/$*.ipynb $<
 	$(VENV)/bin/papermill --no-progress-bar --start-timeout 300 --cwd $(BOOK) -p profile $(PROFILE) $(OUT)/_build/notebooks/$*.ipynb $@
@@ -54,7 +58,7 @@ pages:
 html: install pages  ## the HTML book from the executed notebooks in $(BOOK), executing nothing
 	$(VENV)/bin/jupyter-book build $(BOOK) --config $(abspath _config.yml) --toc $(abspath $(BOOK))/_toc.yml --path-output $(OUT) -W -n --keep-going
 
-book: install runs
+book: install runs scores
 	$(MAKE) -j $(JOBS) notebooks
 	$(MAKE) html
 	@echo "book: $(abspath $(OUT))/_build/html/index.html"

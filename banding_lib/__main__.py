@@ -3,6 +3,7 @@
   python -m banding_lib train book --profile cpu --jobs 2     (every run of the book: what `make runs` does)
   python -m banding_lib train PRESET [PRESET ...] --profile {smoke,cpu,gpu-small,gpu} --seed N [--results DIR]
                               [--data PATH] [--jobs J] [--set KEY=VALUE ...] [--quiet]
+  python -m banding_lib scores --profile cpu [--out book/scores.csv]   (every score the book shows: `make scores`)
   python -m banding_lib presets
   python -m banding_lib scan MODEL [--checkpoint FILE | --run RESULTS_FOLDER] [--layer NAME ...]
 
@@ -65,11 +66,18 @@ def _parse_set(items) -> dict:
 
 
 def _presets(args) -> int:
+    from .article import found
     from .config import RUNS
 
     for name, spec in RUNS.items():
-        print(f"{name:18s} {spec['about']}; article: {spec['article']}")
+        print(f"{name:18s} {spec['about']}; article: {found(name)}")
     return 0
+
+
+def _scores(args) -> int:
+    from . import scores
+
+    return scores.main(args.profile, args.out, args.results)
 
 
 def _scan(args) -> int:
@@ -113,6 +121,11 @@ def main(argv=None) -> int:
                    help="override a profile field or model keyword (repeatable), e.g. --set steps=40 "
                         "--set checkpoint_every=10; values are JSON (numbers, true/false, [lists]), else text")
     t.set_defaults(func=_train)
+    sc = sub.add_parser("scores", help="every score the book shows, from the finished runs, into one CSV")
+    sc.add_argument("--profile", default="cpu", help="smoke, cpu, gpu-small or gpu (default cpu)")
+    sc.add_argument("--out", default="book/scores.csv", help="the CSV to write (default book/scores.csv)")
+    sc.add_argument("--results", default=None, help="results root (default $BANDING_RESULTS or ./results)")
+    sc.set_defaults(func=_scores)
     p = sub.add_parser("presets", help="list the presets")
     p.set_defaults(func=_presets)
     s = sub.add_parser("scan", help="banding score of every conv layer of a model")

@@ -44,25 +44,12 @@ def sums_of_squares(w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def band_shares(w) -> tuple[np.ndarray, np.ndarray]:
     """Per-neuron (row_share, col_share), each (N,), of kernels shaped (N, ..., kh, kw), e.g. a raw conv
-    weight (out, in, kh, kw). For reduced pictures (colours last) use `picture_shares`.
+    weight (out, in, kh, kw), or reduced pictures as kernels (reduce.Reduction.kernels).
     Neurons with zero variance get NaN (the summaries skip them)."""
     rows, cols, total = sums_of_squares(w)
     with np.errstate(invalid="ignore", divide="ignore"):
         safe = np.where(total > 0, total, np.nan)
         return rows / safe, cols / safe
-
-
-def _pictures_as_kernels(pictures) -> np.ndarray:
-    """Reduced pictures (N, kh, kw, colours), colours last as `reduce` returns them -> (N, colours, kh, kw)."""
-    p = pictures.detach().cpu().numpy() if isinstance(pictures, torch.Tensor) else np.asarray(pictures)
-    if p.ndim != 4:
-        raise ValueError(f"expected pictures shaped (N, kh, kw, colours), got shape {p.shape}")
-    return np.moveaxis(p, -1, 1)
-
-
-def picture_shares(pictures) -> tuple[np.ndarray, np.ndarray]:
-    """Shares for reduced pictures shaped (N, kh, kw, 3) (colours last, as `reduce` returns them)."""
-    return band_shares(_pictures_as_kernels(pictures))
 
 
 def null_share(kh: int, kw: int | None = None) -> float:
@@ -72,11 +59,10 @@ def null_share(kh: int, kw: int | None = None) -> float:
     return (kh - 1) / (kh * kw - 1)
 
 
-def mirror_shares(w, *, pictures: bool = False) -> np.ndarray:
+def mirror_shares(w) -> np.ndarray:
     """Per-neuron share (N,) of the spatial sum of squares (grand mean removed, middle axes pooled) that is
-    left-right symmetric, K(y, x) = K(y, kw-1-x). 1: mirror-symmetric kernels; i.i.d. noise: see mirror_null.
-    pictures=True: w is reduced pictures (N, kh, kw, colours)."""
-    k = _as_neurons(_pictures_as_kernels(w) if pictures else w)
+    left-right symmetric, K(y, x) = K(y, kw-1-x). 1: mirror-symmetric kernels; i.i.d. noise: see mirror_null."""
+    k = _as_neurons(w)
     k = k - k.mean(axis=(-2, -1), keepdims=True)
     sym = (k + k[..., ::-1]) / 2
     total = (k ** 2).sum(axis=(1, 2, 3))
@@ -97,8 +83,7 @@ def mirror_null(kh: int, kw: int | None = None) -> dict:
 @dataclass(frozen=True)
 class Score:
     """A layer's banding summary. `row`/`col`: mean of the per-neuron shares; `*_lo`/`*_hi`: 95 %
-    bootstrap CI of that mean over neurons; `row_pooled`/`col_pooled`: sums of squares pooled over all
-    neurons before the ratio (big neurons weigh more); `null`: the i.i.d. expectation of the row share."""
+    bootstrap CI of that mean over neurons; `null`: the i.i.d. expectation of the row share."""
 
     row: float
     col: float
@@ -106,8 +91,6 @@ class Score:
     row_hi: float
     col_lo: float
     col_hi: float
-    row_pooled: float
-    col_pooled: float
     null: float
     neurons: int
 
@@ -131,20 +114,15 @@ def bootstrap_ci(values: np.ndarray, n_boot: int = 2000, level: float = 0.95, se
     return float(np.quantile(means, a)), float(np.quantile(means, 1 - a))
 
 
-def score(w, init=None, *, pictures: bool = False, n_boot: int = 2000, seed: int = 0) -> Score:
-    """Banding summary of a layer. `w`: raw weight (out, in, kh, kw) or, with pictures=True, reduced
-    pictures (N, kh, kw, 3). `init`: the layer's initial weight; when given, W - W_init is scored
-    (what training changed, without the random init)."""
+def score(w, init=None, *, n_boot: int = 2000, seed: int = 0) -> Score:
+    """Banding summary of a layer. `w`: kernels (N, ..., kh, kw): a raw weight (out, in, kh, kw) or reduced
+    pictures as kernels (reduce.Reduction.kernels, or its .score). `init`: the layer's initial weight; when
+    given, W - W_init is scored (what training changed, without the random init)."""
     if init is not None:
         if tuple(init.shape) != tuple(w.shape):
             raise ValueError(f"init shape {tuple(init.shape)} does not match weight shape {tuple(w.shape)}")
         w = w - init
-    if pictures:
-        p = w.detach().cpu().numpy() if isinstance(w, torch.Tensor) else np.asarray(w)
-        w = np.moveaxis(p, -1, 1)
-    rows, cols, total = sums_of_squares(w)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r, c = rows / np.where(total > 0, total, np.nan), cols / np.where(total > 0, total, np.nan)
+    r, c = band_shares(w)
     ok = np.isfinite(r)
     if not ok.any():
         raise ValueError("every kernel of this layer is constant (zero variance): nothing to score")
@@ -154,6 +132,5 @@ def score(w, init=None, *, pictures: bool = False, n_boot: int = 2000, seed: int
     return Score(
         row=float(np.nanmean(r)), col=float(np.nanmean(c)),
         row_lo=r_lo, row_hi=r_hi, col_lo=c_lo, col_hi=c_hi,
-        row_pooled=float(rows[ok].sum() / total[ok].sum()), col_pooled=float(cols[ok].sum() / total[ok].sum()),
         null=null_share(kh, kw), neurons=int(ok.sum()),
     )

@@ -18,7 +18,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from . import metrics, reduce, tables
+from . import metrics, tables
 
 KIND_SHAPES = {"W": "circle", "dW": "square", "NMF": "triangle-up", "article": "diamond"}
 MEASURE_COLOURS = {"row share": "#1f77b4", "column share": "#d62728"}
@@ -90,7 +90,7 @@ def neuron_table(pictures, order=None) -> pd.DataFrame:
     """One row per shown neuron: n, slot, row and col (its picture's row / column variance share)."""
     p = tables.as_pictures(pictures)
     order = np.arange(len(p)) if order is None else np.asarray(order, dtype=np.int64).reshape(-1)
-    rows, cols = metrics.picture_shares(p)
+    rows, cols = metrics.band_shares(np.moveaxis(p, -1, 1))
     return pd.DataFrame({"n": order, "slot": np.arange(order.size), "row": rows[order].round(3),
                          "col": cols[order].round(3)})
 
@@ -125,12 +125,10 @@ def weight_grid(pictures, scores=None, order=None, columns=16, pixel=6, title=No
     )
 
 
-def layer_grid(w, title=None, columns=16, pixel=6, gap=1) -> alt.Chart:
-    """weight_grid of a raw conv weight (out, in, kh, kw): its NMF pictures, ordered by similarity, with
-    the pictures' banding score under the title."""
-    pictures = tables.reduced(w)
-    return weight_grid(pictures, metrics.score(pictures, pictures=True), reduce.order_by_similarity(pictures),
-                       columns=columns, pixel=pixel, title=title, gap=gap)
+def layer_grid(red, title=None, columns=16, pixel=6, gap=1) -> alt.Chart:
+    """weight_grid of a layer's reduce.Reduction: its NMF pictures, ordered by similarity, with the pictures'
+    banding score under the title."""
+    return weight_grid(red.pictures, red.score, red.order, columns=columns, pixel=pixel, title=title, gap=gap)
 
 
 # ----------------------------------------------------------------------------------------- score chart

@@ -7,6 +7,7 @@ without one, `PretrainedUnavailable` says which file to put where.
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from math import isqrt
@@ -200,3 +201,32 @@ def format_scan(rows: list[dict]) -> str:
     for r, s in zip(rows, shapes):
         lines.append(f"{r['name']:<{nw}}  {s:>{sw}}  {r['row']:5.2f}  {r['col']:5.2f}  {r['null']:5.2f}")
     return "\n".join(lines)
+
+
+@functools.cache
+def quietly(arch: str) -> nn.Module | None:
+    """load_pretrained(arch) without torch.hub's download lines, or None where the weights cannot be had
+    (offline and not cached); loaded once per process."""
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            return load_pretrained(arch)
+        except PretrainedUnavailable:
+            return None
+
+
+def or_retrained(arch: str, profile: str, root=None) -> tuple[nn.Module | None, str]:
+    """(model, label) for the discovery page: torchvision's pretrained `arch`, else this project's own baseline
+    of that architecture retrained at `profile` (the offline stand-in, said so in the label), else (None, why)."""
+    from .config import RUNS
+    from .runner import load
+
+    model = quietly(arch)
+    if model is not None:
+        return model, f"pretrained {arch} (torchvision, ImageNet)"
+    if f"{arch}_baseline" not in RUNS:
+        return None, f"no pretrained {arch} offline, and no retrained fallback"
+    model = load([f"{arch}_baseline"], profile, [0], root)[f"{arch}_baseline", 0].model()
+    return model, f"OWN {arch} BASELINE retrained here (profile {profile}), not pretrained"

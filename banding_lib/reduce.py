@@ -11,11 +11,16 @@ neuron's three factors to best match a layer-wide reference factorization of all
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from . import metrics, results
 
 EPS = 1e-12
 VERSION = 2  # of the reduction's output: raise it when a change alters the pictures (caches key on it)
@@ -156,14 +161,57 @@ def _match_to_reference(F: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
 
 @dataclass
 class Reduction:
-    """pictures (N, kh, kw, 3) in [0, 1], each neuron divided by its maximum (the RGB pictures);
+    """A layer reduced: everything the book shows of it comes from here (pictures, kernels, order, score).
+    pictures (N, kh, kw, 3) in [0, 1], each neuron divided by its maximum (the RGB pictures);
     spatial (N, kh, kw, 3) and channels (N, 3, 2*in) the unscaled factors, colour-ordered;
-    error (N,) relative reconstruction error per neuron."""
+    error (N,) relative reconstruction error per neuron. Get one with `reduction(w)` (cached)."""
 
     pictures: torch.Tensor
     spatial: torch.Tensor
     channels: torch.Tensor
     error: torch.Tensor
+
+    @property
+    def kernels(self) -> np.ndarray:
+        """The pictures as kernels (N, 3, kh, kw), colours as input channels: what metrics scores."""
+        return np.moveaxis(self.pictures.numpy(), -1, 1)
+
+    @functools.cached_property
+    def order(self) -> np.ndarray:
+        """Display order of the neurons (order_by_similarity)."""
+        return order_by_similarity(self.pictures.numpy())
+
+    @functools.cached_property
+    def score(self) -> metrics.Score:
+        """The layer's banding score on these pictures (the book's NMF score)."""
+        return metrics.score(self.kernels)
+
+    def shares(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-neuron (row share, column share) of the pictures."""
+        return metrics.band_shares(self.kernels)
+
+
+def reduction(w) -> Reduction:
+    """reduce_weight(w), remembered in memory and on disk (<results root>/_reductions/<key>.pt, the key a
+    hash of the weight's bytes and VERSION), so that the book reduces no layer twice. A cache file that
+    fails to load is recomputed and replaced. The scores step (banding_lib.scores) fills the cache."""
+    w = torch.as_tensor(w).detach().float().cpu().contiguous()
+    digest = hashlib.sha256(f"{VERSION} {tuple(w.shape)}".encode())
+    digest.update(w.numpy().tobytes())
+    key = digest.hexdigest()[:24]
+    if key in _REDUCTIONS:
+        return _REDUCTIONS[key]
+    path = results.results_root() / "_reductions" / f"{key}.pt"
+    try:
+        red = Reduction(**results.load_torch(path, "cached reduction"))
+    except (FileNotFoundError, results.CorruptResults, TypeError):
+        red = reduce_weight(w)
+        results.save_torch({f.name: getattr(red, f.name) for f in dataclasses.fields(red)}, path)
+    _REDUCTIONS[key] = red
+    return red
+
+
+_REDUCTIONS: dict[str, Reduction] = {}
 
 
 def reduce_weight(w: torch.Tensor, k: int = 3, iters: int = 200, seed: int | None = None,

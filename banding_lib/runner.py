@@ -67,10 +67,11 @@ def train_many(configs: list[dict], root=None, jobs: int = 2, progress: bool = T
     return code
 
 
-def load(presets, profile: str = "cpu", seeds=(0,), root=None) -> dict:
-    """{(preset, seed): results.Run} of finished runs; MissingRuns naming the command that trains the missing
-    ones. Reads no photos."""
-    configs = {(p, s): cfg.resolve(p, profile, s) for p in presets for s in seeds}
+def load(presets, profile: str = "cpu", seeds=None, root=None) -> dict:
+    """{(preset, seed): results.Run} of finished runs, each preset with its own seeds (config.RUNS) unless
+    `seeds` names them; MissingRuns naming the command that trains the missing ones. Reads no photos."""
+    configs = {(p, s): cfg.resolve(p, profile, s) for p in presets
+               for s in (cfg.RUNS[p]["seeds"] if seeds is None else seeds)}
     missing = [key for key, c in configs.items() if not results.is_finished(results.run_dir(c, root))]
     if missing:
         where = "" if root is None else f" --results {root}"

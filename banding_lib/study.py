@@ -12,42 +12,33 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import torch
 
-from . import config, metrics, models, results, tables
+from . import config, results
 
 LAYERS = ("block5.a", "block5.b")
 
 
-GPU_FLOPS = 100e12  # FLOP/s assumed for the GPU-minute estimate (an H100 sustains ~100-400 T in bf16)
+GPU_FLOPS = 100e12  # FLOP/s assumed for the GPU-minute estimate (~10 % of an H100's dense bf16 peak; convnets rarely sustain more)
 
 
-def frame(profile: str = "cpu", root=None) -> pd.DataFrame:
-    """One row per finished (point, seed, layer): axis, label, preset, seed, layer, NMF row / col with 95 %
-    CIs, null, val_top1, steps, cpu_min (training minutes of one CPU thread, as run: two runs sharing two
-    cores), gpu_min_est (training FLOPs / GPU_FLOPS: an estimate, not a measurement), folder.
-    runner.MissingRuns when a point is not trained yet."""
-    from .runner import MissingRuns
-
-    points = config.study_configs(profile)
-    missing = [p["label"] for p, c in points if not results.is_finished(results.run_dir(c, root))]
-    if missing:
-        raise MissingRuns(f"{len(missing)} run(s) of the scale study are not trained yet ({'; '.join(missing)}): "
-                          f"`make runs PROFILE={profile}` or `python -m banding_lib train study --profile {profile}`")
+def frame(scores: pd.DataFrame, profile: str = "cpu") -> pd.DataFrame:
+    """One row per (point, seed, layer) of the study, from the scores step's table (banding_lib.scores): axis,
+    label, preset, seed, layer, NMF row / col with 95 % CIs, null, val_top1, steps, cpu_min (training minutes
+    of one CPU thread, as run: two runs sharing two cores), gpu_min_est (training FLOPs / GPU_FLOPS: an
+    estimate, not a measurement), folder. KeyError naming a point the scores lack."""
+    nmf = scores[(scores.kind == "NMF") & scores.layer.isin(LAYERS)].set_index(["folder", "layer"])
     rows = []
-    for point, cfg in points:
-        folder = results.run_dir(cfg, root)
-        run = results.load_run(folder)
-        per_image = run.metrics.get("train_flops_per_image") or models.train_flops(cfg, run.metrics["num_classes"])
-        flops = per_image * run.metrics["images"]
+    for point, cfg in config.study_configs(profile):
+        folder = results.run_dir(cfg).name
         for layer in LAYERS:
-            s = metrics.score(tables.reduction(run.weights[layer]).pictures, pictures=True)
+            if (folder, layer) not in nmf.index:
+                raise KeyError(f"the scores lack the study point {point['label']!r} ({folder}): `make scores`")
+            s = nmf.loc[(folder, layer)]
             rows.append({"axis": point["axis"], "label": point["label"], "preset": point["preset"],
-                         "seed": cfg["seed"], "layer": layer, **{k: getattr(s, k) for k in
-                         ("row", "col", "row_lo", "row_hi", "col_lo", "col_hi", "null")},
-                         "val_top1": run.metrics["final"]["val_top1"], "steps": run.metrics["steps"],
-                         "cpu_min": run.metrics["wall_s"] / 60, "gpu_min_est": flops / GPU_FLOPS / 60,
-                         "folder": folder.name})
+                         "seed": cfg["seed"], "layer": layer, **{k: s[k] for k in
+                         ("row", "col", "row_lo", "row_hi", "col_lo", "col_hi", "null", "val_top1", "steps")},
+                         "cpu_min": s.train_min, "gpu_min_est": s.train_flops_per_image * s.steps
+                         * cfg["train"]["batch_size"] / GPU_FLOPS / 60, "folder": folder})
     return pd.DataFrame(rows)
 
 

@@ -1,32 +1,18 @@
-"""The data the book shows, assembled from loaded runs: scores per (run, layer, kind), the k-means clusters
-of the reduced pictures, the profile-vs-article table, and the NMF reduction cache that feeds them.
-
-Every score a page shows also goes to one CSV (`book/scores.csv`), so readers and tests can check the
-book's claims without rerunning anything: one row per (page, run, seed, layer, kind); a page that runs
-again replaces its own rows only. Pages run in parallel (make -j): the file is rewritten under a lock,
-atomically.
+"""The tables the book shows: the rows of the scores step's table a page shows (`shown`, `score_table`), the
+k-means clusters of the reduced pictures, the profile-vs-article table.
 
 Conventions: pictures are (N, kh, kw, 3) RGB in [0, 1] (reduce.Reduction.pictures); row 0 is the top of
 a kernel (y grows downwards, as in NCHW).
 """
 from __future__ import annotations
 
-import dataclasses
-import fcntl
-import hashlib
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import torch
 
-from . import metrics, reduce, results
-from .article import ARTICLE_SHARES  # the article's shares of its own pictures, keyed (preset, layer)
+from .article import article_shares
 
 KINDS = ("W", "dW", "NMF", "article")  # what a score is taken of: raw weight, minus init, NMF pictures, the article
-COLUMNS = ["page", "run", "seed", "layer", "kind", "row", "col", "row_lo", "row_hi", "col_lo", "col_hi",
-           "val_top1", "steps", "profile"]
 
 
 # ----------------------------------------------------------------------------------------------- helpers
@@ -66,75 +52,26 @@ def run_labels(runs) -> list[str]:
     return labels
 
 
-# ---------------------------------------------------------------------------------- cached reduction
-_REDUCTIONS: dict[str, reduce.Reduction] = {}
-
-
-def reduction(w) -> reduce.Reduction:
-    """reduce.reduce_weight(w), remembered in memory and on disk (<results root>/_reductions/<key>.pt, the
-    key a hash of the weight's bytes and reduce.VERSION), so rebuilding the book reduces no layer twice.
-    A cache file that fails to load is recomputed and replaced."""
-    w = torch.as_tensor(w).detach().float().cpu().contiguous()
-    digest = hashlib.sha256(f"{reduce.VERSION} {tuple(w.shape)}".encode())
-    digest.update(w.numpy().tobytes())
-    key = digest.hexdigest()[:24]
-    if key in _REDUCTIONS:
-        return _REDUCTIONS[key]
-    path = results.results_root() / "_reductions" / f"{key}.pt"
-    try:
-        red = reduce.Reduction(**results.load_torch(path, "cached reduction"))
-    except (FileNotFoundError, results.CorruptResults, TypeError):
-        red = reduce.reduce_weight(w)
-        results.save_torch(dataclasses.asdict(red), path)
-    _REDUCTIONS[key] = red
-    return red
-
-
-def reduced(w) -> np.ndarray:
-    """The NMF pictures (N, kh, kw, 3) of a conv weight (out, in, kh, kw): reduction(w).pictures."""
-    return reduction(w).pictures.numpy()
-
-
-def reduced_pictures(runs, layers=("block5.a", "block5.b")) -> dict:
-    """{(run label, layer): pictures (N, kh, kw, 3)} of every run's tracked layers (NMF reduction)."""
-    return {(label, layer): reduction(run.weights[layer]).pictures.numpy()
-            for run, label in zip(runs, run_labels(runs)) for layer in layers if layer in run.weights}
-
-
 # -------------------------------------------------------------------------------------------- scores
-def scores_frame(runs, layers, kinds=("W", "dW", "NMF"), article=True) -> pd.DataFrame:
-    """One row per (run, layer, kind): run, preset, layer, kind, row, col, row_lo, row_hi, col_lo, col_hi,
-    null. "W" and "dW" come from run.metrics["final"]["banding"] (raw weight, weight minus init); "NMF"
-    scores the reduced pictures of run.weights[layer] (see `reduction`); `folder` names the run's results
-    folder (unique where labels repeat); "article" adds the
-    article's published number where article.ARTICLE_SHARES has one (no interval). Layers a run lacks are skipped."""
-    rows = []
-    for run, label in zip(runs, run_labels(runs)):
-        final = run.metrics.get("final", {}).get("banding", {})
-        for layer in layers:
-            if layer not in run.weights:
-                continue
-            base = {"run": label, "preset": run.name, "layer": layer, "folder": getattr(getattr(run, "path", None), "name", label)}
-            null = None
-            for kind in kinds:
-                if kind == "NMF":
-                    s = metrics.score(reduction(run.weights[layer]).pictures, pictures=True).as_dict()
-                elif layer in final and kind in final[layer]:
-                    s = final[layer][kind]
-                else:
-                    continue
-                null = s["null"]
-                rows.append({**base, "kind": kind, **{k: s[k] for k in
-                             ("row", "col", "row_lo", "row_hi", "col_lo", "col_hi", "null")}})
-            if article and (run.name, layer) in ARTICLE_SHARES:
-                r, c = ARTICLE_SHARES[run.name, layer]
-                if null is None:
-                    kh, kw = run.weights[layer].shape[-2:]
-                    null = metrics.null_share(kh, kw)
-                rows.append({**base, "kind": "article", "row": r, "col": c, "row_lo": r, "row_hi": r,
-                             "col_lo": c, "col_hi": c, "null": null})
-    return pd.DataFrame(rows, columns=["run", "preset", "layer", "kind", "row", "col", "row_lo", "row_hi",
-                                       "col_lo", "col_hi", "null", "folder"])
+def shown(frame: pd.DataFrame, presets, layers, kinds=("W", "dW", "NMF"), seeds=None, article=True) -> pd.DataFrame:
+    """The rows of the scores step's table (banding_lib.scores) a page shows: the book's runs of `presets`
+    (every seed, or `seeds` only), at `layers`, of `kinds`, each with a `run` label (its preset, " s<seed>"
+    added where a preset shows several seeds); with `article`, the article's number of each (preset, layer)
+    it drew, as kind "article" (no interval)."""
+    f = frame[frame.book & frame.preset.isin(presets) & frame.layer.isin(layers) & frame.kind.isin(kinds)]
+    f = (f if seeds is None else f[f.seed.isin(seeds)]).copy()
+    several = f.groupby("preset").seed.transform("nunique") > 1
+    f["run"] = f.preset + np.where(several, " s" + f.seed.astype(str), "")
+    order = {p: i for i, p in enumerate(presets)}
+    f = f.sort_values(["preset", "seed", "layer"], key=lambda c: c.map(order) if c.name == "preset" else c, kind="stable")
+    if article:
+        shares = article_shares()
+        paper = [{**first, "kind": "article", "row": shares[key][0], "col": shares[key][1], "row_lo": shares[key][0],
+                  "row_hi": shares[key][0], "col_lo": shares[key][1], "col_hi": shares[key][1]}
+                 for key, first in ((k, g.iloc[0].to_dict()) for k, g in f.groupby(["preset", "layer"], sort=False))
+                 if key in shares]
+        f = pd.concat([f, pd.DataFrame(paper, columns=f.columns)], ignore_index=True)
+    return f
 
 
 def score_table(rows) -> pd.DataFrame:
@@ -148,49 +85,8 @@ def score_table(rows) -> pd.DataFrame:
     return table
 
 
-def score_rows(frame: pd.DataFrame, runs, page: str) -> pd.DataFrame:
-    """The rows of scores_frame(runs, ...) in COLUMNS order, with each run's seed, steps, profile and val.
-    accuracy; the article's rows (kind "article") are left out (they are in banding_lib.article)."""
-    by_folder = {r.path.name: r for r in runs}
-    out = frame[frame.kind != "article"].copy()
-    run = [by_folder[folder] for folder in out["folder"]]
-    out["run"] = [r.name for r in run]
-    out["seed"] = [r.config["seed"] for r in run]
-    out["steps"] = [r.metrics["steps"] for r in run]
-    out["profile"] = [r.config["profile"] for r in run]
-    out["val_top1"] = [r.metrics["final"]["val_top1"] for r in run]
-    out["page"] = page
-    return out[COLUMNS]
-
-
-def record(rows: pd.DataFrame, path="scores.csv") -> Path:
-    """Write `rows` (score_rows) into the CSV at `path`, replacing the rows their page wrote before."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.parent / f".{path.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        old = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=COLUMNS)
-        keep = old[~old["page"].isin(set(rows["page"]))]
-        table = pd.concat([keep, rows], ignore_index=True) if len(keep) else rows.reset_index(drop=True)
-        table = table.sort_values(["page", "run", "seed", "layer", "kind"], kind="stable")
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        table.to_csv(tmp, index=False, float_format="%.6f")
-        os.replace(tmp, path)
-    return path
-
-
-def seed_mean(rows: pd.DataFrame, preset: str, layer: str, kind: str = "NMF") -> dict:
-    """Mean row / col over the seeds of `preset` at `layer` in score_rows output, with the seeds' range and
-    mean val. accuracy: {row, col, row_min, row_max, col_min, col_max, seeds, val_top1}."""
-    f = rows[(rows.run == preset) & (rows.layer == layer) & (rows.kind == kind)]
-    if f.empty:
-        raise KeyError(f"no {kind} score of {preset} at {layer} in these rows")
-    return {"row": f.row.mean(), "col": f.col.mean(), "row_min": f.row.min(), "row_max": f.row.max(),
-            "col_min": f.col.min(), "col_max": f.col.max(), "seeds": len(f), "val_top1": f.val_top1.mean()}
-
-
-def describe_scores(s: dict) -> str:
-    """'row 0.87 / col 0.08 (3 seeds, rows 0.85–0.89, cols 0.07–0.09; val. acc. 0.55)' from seed_mean."""
+def describe_scores(s) -> str:
+    """'row 0.87 / col 0.08 (3 seeds, rows 0.85–0.89, cols 0.07–0.09; val. acc. 0.55)' from scores.seed_mean."""
     spread = (f", rows {s['row_min']:.2f}–{s['row_max']:.2f}, cols {s['col_min']:.2f}–{s['col_max']:.2f}"
               if s["seeds"] > 1 else "")
     return (f"row {s['row']:.2f} / col {s['col']:.2f} ({s['seeds']} seed{'s' * (s['seeds'] > 1)}{spread}; "

@@ -80,17 +80,16 @@ def static_neuron_picker(pictures, channels=None, order=None, columns=16, pixel=
     return alt.vconcat(grid, detail, title=plots.chart_title(title, "click a neuron, or move the slider"))
 
 
-def static_neuron_picker_for(w, layer=None, title=None, **options) -> alt.VConcatChart:
-    """static_neuron_picker of a raw conv weight (out, in, kh, kw): NMF pictures and channel factors,
-    neurons ordered by similarity. options: see static_neuron_picker."""
-    red = tables.reduction(w)
-    return static_neuron_picker(red.pictures, red.channels, order=reduce.order_by_similarity(red.pictures),
-                                layer=layer, title=title, **options)
+def static_neuron_picker_for(red, layer=None, title=None, **options) -> alt.VConcatChart:
+    """static_neuron_picker of a layer's reduce.Reduction: NMF pictures and channel factors, neurons ordered
+    by similarity. options: see static_neuron_picker."""
+    return static_neuron_picker(red.pictures, red.channels, order=red.order, layer=layer, title=title, **options)
 
 
 # ------------------------------------------------------------------------------------------- live picker
 class _Reductions:
-    """Reduced pictures and per-neuron shares per (run label, layer), computed on first use."""
+    """Reduced pictures and per-neuron shares per (run label, layer), read on first use from the reduction
+    cache that the scores step fills (reduce.reduction)."""
 
     def __init__(self, runs, labels):
         self.runs = dict(zip(labels, runs))
@@ -99,8 +98,8 @@ class _Reductions:
     def __call__(self, label, layer):
         key = (label, layer)
         if key not in self.done:
-            red = tables.reduction(self.runs[label].weights[layer])
-            rows, cols = metrics.picture_shares(red.pictures)
+            red = reduce.reduction(self.runs[label].weights[layer])
+            rows, cols = red.shares()
             kh, kw = red.pictures.shape[1:3]
             self.done[key] = (red, rows, cols, metrics.null_share(kh, kw))
         return self.done[key]

@@ -25,52 +25,23 @@
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu-small | gpu: the scale of the fallback runs
 results_root = None  # None: $BANDING_RESULTS, else ./results
-seeds = [0]
 
 # %% tags=["hide-input"]
-import contextlib
 import functools
-import io
 
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, metrics, plots, pretrained, render, runner, tables
+from banding_lib import article, config, metrics, plots, pretrained, reduce, render
 from banding_lib.layers import layer_weight
 
-config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
+config.validate_params(profile=profile, results_root=results_root)
 render.use_offline_renderer("static")
-
-
-@functools.cache
-def pretrained_model(arch):
-    """torchvision's pretrained `arch`, or None where the weights cannot be had (offline, not cached)."""
-    with contextlib.redirect_stdout(io.StringIO()):  # torch.hub prints every download it tries
-        try:
-            return pretrained.load_pretrained(arch)
-        except pretrained.PretrainedUnavailable:
-            return None
-
-
-@functools.cache
-def retrained_model(arch):
-    """This project's baseline of `arch`, trained at this profile (the offline stand-in)."""
-    return runner.load([f"{arch}_baseline"], profile, seeds, results_root)[f"{arch}_baseline", seeds[0]].model()
-
-
-def weights(arch, layers):
-    """{layer: weight} of the pretrained model, or of our own retrained baseline; a label saying which; the model."""
-    model = pretrained_model(arch)
-    if model is not None:
-        return {l: layer_weight(model, l) for l in layers}, f"pretrained {arch} (torchvision, ImageNet)", model
-    if f"{arch}_baseline" not in config.RUNS:
-        return None, f"no pretrained {arch} offline, and no retrained fallback", None
-    model = retrained_model(arch)
-    label = f"OWN {arch} BASELINE retrained here (profile {profile}), not pretrained"
-    return {l: layer_weight(model, l) for l in layers}, label, model
+model = functools.cache(lambda arch: pretrained.or_retrained(arch, profile, results_root))
+reduced = lambda arch, layer: reduce.reduction(layer_weight(model(arch)[0], layer))
 
 
 # %% tags=["hide-input"]
-offline = [arch for arch in ("googlenet", "resnet50", "vgg19", "alexnet") if pretrained_model(arch) is None]
+offline = [arch for arch in ("googlenet", "resnet50", "vgg19", "alexnet") if pretrained.quietly(arch) is None]
 display(Markdown(
     "**Built with torchvision's pretrained ImageNet weights.**" if not offline else
     f"**Built offline: no pretrained weights for {', '.join(offline)}.** Figures 1 and 2 below show this project's "
@@ -85,30 +56,29 @@ display(Markdown(
 # `inception5b.branch3.1`: **torchvision's InceptionV1 uses a 3x3 conv there where the original has 5x5**).
 
 # %% tags=["hide-input"]
-g, g_label, _ = weights("googlenet", ["inception3a.branch3.1", "inception5b.branch3.1"])
-display(plots.layer_grid(g["inception3a.branch3.1"], title=f"mixed3a 3x3 — {g_label}", columns=32, pixel=4))
-display(plots.layer_grid(g["inception5b.branch3.1"], title=f"mixed5b (3x3 in torchvision) — {g_label}", columns=32, pixel=4))
+g_label = model("googlenet")[1]
+display(plots.layer_grid(reduced("googlenet", "inception3a.branch3.1"), title=f"mixed3a 3x3 — {g_label}", columns=32, pixel=4))
+display(plots.layer_grid(reduced("googlenet", "inception5b.branch3.1"), title=f"mixed5b (3x3 in torchvision) — {g_label}",
+                         columns=32, pixel=4))
 
 # %% [markdown]
 # ## Figure 2: ResNet50 and VGG19
 
 # %% tags=["hide-input"]
-found = {"googlenet": (g["inception5b.branch3.1"], g_label, "inception5b.branch3.1")}
-for arch, layer in (("resnet50", "layer4.2.conv2"), ("vgg19", "features.34")):
-    w, label, _ = weights(arch, [layer, "features.32"] if arch == "vgg19" else [layer])
-    found[arch] = (w[layer], label, layer)
-    display(plots.layer_grid(w[layer], title=f"{arch} {layer} — {label}", columns=32, pixel=4))
+found = {"googlenet": "inception5b.branch3.1", "resnet50": "layer4.2.conv2", "vgg19": "features.34"}
+for arch in ("resnet50", "vgg19"):
+    display(plots.layer_grid(reduced(arch, found[arch]), title=f"{arch} {found[arch]} — {model(arch)[1]}", columns=32, pixel=4))
 
 # %% tags=["hide-input"]
 lines = []
-for arch, (w, label, layer) in found.items():
-    s = metrics.score(tables.reduced(w), pictures=True)
-    lines.append(f"- {arch} `{layer}` ({label}): row {s.row:.2f} [{s.row_lo:.2f}, {s.row_hi:.2f}], column {s.col:.2f} — "
-                 f"*{article.verdict(s.row, s.col)}*")
-display(Markdown("**Scores of the NMF pictures above** (noise: row = column = null share of the kernel size):\n\n" + "\n".join(lines)
-                 + f"\n\nThe article's pretrained InceptionV1 mixed5b scores "
-                 f"{article.ARTICLE_SHARES['googlenet_pretrained', 'inception5b.branch3.1'][0]:.2f} / "
-                 f"{article.ARTICLE_SHARES['googlenet_pretrained', 'inception5b.branch3.1'][1]:.2f} on its published pictures."))
+for arch, layer in found.items():
+    s = reduced(arch, layer).score
+    lines.append(f"- {arch} `{layer}` ({model(arch)[1]}): row {s.row:.2f} [{s.row_lo:.2f}, {s.row_hi:.2f}], column "
+                 f"{s.col:.2f} — *{article.verdict(s.row, s.col)}*")
+art = article.article_shares()["googlenet_pretrained", "inception5b.branch3.1"]
+display(Markdown("**Scores of the NMF pictures above** (noise: row = column = null share of the kernel size):\n\n"
+                 + "\n".join(lines) + f"\n\nThe article's pretrained InceptionV1 mixed5b scores {art[0]:.2f} / "
+                 f"{art[1]:.2f} on its published pictures."))
 
 # %% [markdown]
 # ## Figure 3: AlexNet — conv5, and fc6 by position
@@ -118,17 +88,17 @@ display(Markdown("**Scores of the NMF pictures above** (noise: row = column = nu
 # fc6's weight energy per input row (each fc6 neuron's weights viewed as (256, 6, 6)).
 
 # %% tags=["hide-input"]
-a, a_label, alexnet = weights("alexnet", ["features.10"])
-if a is None:
+alexnet, a_label = model("alexnet")
+if alexnet is None:
     display(Markdown(f"**AlexNet is not available here** ({a_label}): this project does not retrain AlexNet, so "
                      "figure 3 needs the pretrained weights (run this notebook on a machine with internet, or put "
                      "`alexnet-owt-7be5be79.pth` in the torch hub cache)."))
 else:
-    display(plots.layer_grid(a["features.10"], title=f"AlexNet conv5 — {a_label}", columns=32, pixel=4))
+    display(plots.layer_grid(reduced("alexnet", "features.10"), title=f"AlexNet conv5 — {a_label}", columns=32, pixel=4))
     fc6 = pretrained.fc6_by_position(alexnet)
     display(plots.position_profile_chart(pretrained.position_profile(fc6), title="AlexNet fc6: weight energy per input row y"))
-    s5, s6 = metrics.score(tables.reduced(a["features.10"]), pictures=True), metrics.score(fc6)
-    art = article.ARTICLE_SHARES["alexnet_pretrained", "features.10"]
+    s5, s6 = reduced("alexnet", "features.10").score, metrics.score(fc6)
+    art = article.article_shares()["alexnet_pretrained", "features.10"]
     display(Markdown(f"conv5 NMF pictures: row {s5.row:.2f}, column {s5.col:.2f} (article {art[0]:.2f} / {art[1]:.2f}); "
                      f"fc6 as 6x6 kernels: row {s6.row:.2f}, column {s6.col:.2f} (null {s6.null:.2f})."))
 
@@ -138,8 +108,7 @@ else:
 # `python -m banding_lib scan MODEL` prints the banding score of every conv layer. For the model of figure 1:
 
 # %% tags=["hide-input"]
-_, _, model = weights("googlenet", ["inception5b.branch3.1"])
-if model is not None:
-    print(pretrained.format_scan(pretrained.scan(model)))
+if pretrained.quietly("googlenet") is not None:
+    print(pretrained.format_scan(pretrained.scan(model("googlenet")[0])))
 else:
     print("(run python -m banding_lib scan googlenet on a machine with the pretrained weights)")

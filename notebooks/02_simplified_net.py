@@ -21,20 +21,18 @@
 # %% tags=["parameters"]
 profile = "cpu"  # smoke (seconds, synthetic images) | cpu (Imagenette on a 2-core CPU) | gpu-small (the book on one GPU) | gpu (ImageNet, the article's scale)
 results_root = None  # None: $BANDING_RESULTS, else ./results
-seeds = [0, 1, 2]  # seeds of the baseline
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, metrics, models, plots, reduce, render, runner, tables, verdict
+from banding_lib import config, findings, models, plots, reduce, render, runner, scores, tables, verdict
 
-config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
+config.validate_params(profile=profile, results_root=results_root)
 render.use_offline_renderer("static")
-runs = runner.load(["baseline"], profile, seeds, results_root)
-baseline = [runs["baseline", s] for s in seeds]
-cfg = baseline[0].config
-verdicts = verdict.table(runs)
-display(Markdown(verdict.lines(verdicts)))
+frame = scores.load(profile)
+verdicts = verdict.table(frame)
+first = runner.load(["baseline"], profile, [0], results_root)["baseline", 0]
+display(Markdown(verdict.lines(verdicts[verdicts.figure == "5"])))
 
 # %% [markdown]
 # ## Figure 4: the architecture
@@ -52,8 +50,8 @@ plots.architecture_diagram(models.describe(models.simplified_net(1001)), title="
 # and 2 below confirm it.
 
 # %% tags=["hide-input"]
-scaled = baseline[0].model()
-display(tables.profile_differences(cfg, scaled, baseline[0].metrics["num_classes"]))
+scaled = first.model()
+display(tables.profile_differences(first.config, scaled, first.metrics["num_classes"]))
 plots.architecture_diagram(models.describe(scaled), title=f"As trained here (profile {profile})")
 
 # %% [markdown]
@@ -65,10 +63,10 @@ plots.architecture_diagram(models.describe(scaled), title=f"As trained here (pro
 # and by its column means (vertical bands), with 95 % bootstrap intervals over neurons.
 
 # %% tags=["hide-input"]
-plots.layer_grid(baseline[0].weights["block5.b"], title=f"Baseline, 5b (seed {seeds[0]})")
+plots.layer_grid(reduce.reduction(first.weights["block5.b"]), title="Baseline, 5b (seed 0)")
 
 # %% tags=["hide-input"]
-plots.layer_grid(baseline[0].weights["block5.a"], title=f"Baseline, 5a (seed {seeds[0]})")
+plots.layer_grid(reduce.reduction(first.weights["block5.a"]), title="Baseline, 5a (seed 0)")
 
 # %% [markdown]
 # ## The numbers, every seed
@@ -77,28 +75,13 @@ plots.layer_grid(baseline[0].weights["block5.a"], title=f"Baseline, 5a (seed {se
 # reduced pictures above; `article`: the same score measured on the article's own published pictures.
 
 # %% tags=["hide-input"]
-frame = tables.scores_frame(baseline, ["block5.a", "block5.b"])
-display(tables.score_table(frame))
-plots.score_chart(frame, title="Baseline banding per seed")
+shown = tables.shown(frame, ["baseline"], ["block5.a", "block5.b"])
+display(tables.score_table(shown))
+plots.score_chart(shown, title="Baseline banding per seed")
 
 # %% tags=["hide-input"]
-rows = tables.score_rows(frame, baseline, "02_simplified_net")
-tables.record(rows)
-nmf = frame[(frame.kind == "NMF") & (frame.layer == "block5.b")]
-row, col = nmf.row.mean(), nmf.col.mean()
-art_row, art_col = article.ARTICLE_SHARES["baseline", "block5.b"]
-null = nmf.null.iloc[0]
-display(Markdown(
-    f"**Figure 5: {verdict.grade_of(verdicts, 'baseline', 'block5.b')}.** Baseline 5b, NMF pictures: "
-    f"{tables.describe_scores(tables.seed_mean(rows, 'baseline', 'block5.b'))}; the article's pictures "
-    f"{art_row:.2f} / {art_col:.2f}; target for *reproduced*: row ≥ {article.STRONG[0]} and col ≤ {article.STRONG[1]}."))
-display(Markdown(
-    f"**Finding.** Over {len(nmf)} seeds the baseline's 5b pictures score row share {row:.2f} and column share "
-    f"{col:.2f} (i.i.d. noise: {null:.2f} each; seeds range {nmf.row.min():.2f}–{nmf.row.max():.2f} on rows). "
-    f"By the article's own thresholds that reads as *{article.verdict(row, col)}*; the article's 224-px ImageNet "
-    f"model scores {art_row:.2f} / {art_col:.2f} on its published pictures, so this run is "
-    f"{art_row - row:.2f} lower on rows. Validation accuracy: "
-    + ", ".join(f"{r.metrics['final']['val_top1']:.2f}" for r in baseline) + "."))
+display(Markdown(findings.layer_line(frame, verdicts, "baseline", "block5.b", figure="Figure 5")))
+display(Markdown(findings.baseline(frame)))
 
 # %% [markdown]
 # **A caveat on the null.** Random horizontal flips (the training augmentation, as in the article) reward
@@ -106,14 +89,4 @@ display(Markdown(
 # made exactly symmetric scores higher on rows than i.i.d. noise. How symmetric are the baseline's pictures?
 
 # %% tags=["hide-input"]
-kh, kw = baseline[0].weights["block5.b"].shape[-2:]
-ref = metrics.mirror_null(kh, kw)
-sym = [float(metrics.mirror_shares(tables.reduced(r.weights["block5.b"]), pictures=True).mean()) for r in baseline]
-display(Markdown(
-    f"Share of each 5b picture's variance that is left–right symmetric, mean over neurons: "
-    + ", ".join(f"{s:.2f}" for s in sym) + f" (seeds; i.i.d. noise {ref['mirror']:.2f}, perfectly symmetric 1). "
-    f"Noise made symmetric would score row {ref['row']:.2f} / column {ref['col']:.2f} instead of {null:.2f} / {null:.2f}. "
-    + (f"The pictures are barely more symmetric than noise (mean {sum(sym) / len(sym):.2f}), so symmetry does not "
-       f"explain their row share of {row:.2f}: the i.i.d. null stands." if sum(sym) / len(sym) < ref["mirror"] + 0.1 else
-       f"The pictures are clearly symmetric (mean {sum(sym) / len(sym):.2f}): read their row share of {row:.2f} "
-       f"against the symmetric null {ref['row']:.2f}.")))
+display(Markdown(findings.symmetry(frame, "baseline", "block5.b", kernel=first.weights["block5.b"].shape[-1])))

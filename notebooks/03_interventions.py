@@ -21,54 +21,37 @@
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu-small | gpu
 results_root = None  # None: $BANDING_RESULTS, else ./results
-seeds = [0, 1, 2]  # seeds of baseline, rotated, flatten and x_pool; the other runs use seed 0
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, plots, render, runner, tables, verdict, widgets
+from banding_lib import article, config, findings, plots, reduce, render, runner, scores, tables, verdict, widgets
 
-config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
+config.validate_params(profile=profile, results_root=results_root)
 render.use_offline_renderer("static")
 main = ["baseline", "rotated", "flatten", "x_pool"]
-persisting = ["masks3", "masks5", "masks16", "mask_full", "attention", "coordconv", "groups", "maxpool_fc"]
-runs = runner.load(main, profile, seeds, results_root)
-runs |= runner.load(persisting, profile, [seeds[0]], results_root)
-first = {p: runs[p, seeds[0]] for p in main + persisting}
-all_runs = list(runs.values())
-frame = tables.scores_frame(all_runs, ["block5.a", "block5.b"], kinds=("W", "dW", "NMF"))
-rows = tables.score_rows(frame, all_runs, "03_interventions")
-tables.record(rows)
-verdicts = verdict.table(runs)
-display(Markdown(verdict.lines(verdicts)))
-
-
-def finding(preset, layer="block5.b", figure=None):
-    """One line from the NMF-picture scores of every seed of `preset`, beside the article's; with `figure`, led
-    by the grade of the article's claim about that layer (the verdict page's: reproduced / partly / not
-    reproduced / inconclusive)."""
-    s = tables.seed_mean(rows, preset, layer)
-    art = article.ARTICLE_SHARES.get((preset, layer))
-    said = f"article {art[0]:.2f} / {art[1]:.2f}" if art else f"article: {config.RUNS[preset]['article']}"
-    head = f"**{figure}: {verdict.grade_of(verdicts, preset, layer)}.** " if figure else ""
-    return (f"{head}`{preset}` {layer}: {tables.describe_scores(s)} — *{article.verdict(s['row'], s['col'])}* ({said})")
-
+frame = scores.load(profile)
+verdicts = verdict.table(frame)
+first = {p: run for (p, _), run in runner.load(main + list(article.PERSISTING), profile, [0], results_root).items()}
+grid = lambda preset, layer, title, **kw: plots.layer_grid(reduce.reduction(first[preset].weights[layer]), title=title, **kw)
+line = lambda preset, layer="block5.b", figure=None: findings.layer_line(frame, verdicts, preset, layer, figure)
+display(Markdown(verdict.lines(verdicts[verdicts.figure.isin(["6", "7", "8"])])))
 
 # %% [markdown]
 # ## Figure 6: trained on images rotated by 90 degrees
 
 # %% tags=["hide-input"]
-display(plots.layer_grid(first["rotated"].weights["block5.b"], title="Rotated 90°, 5b"))
-display(Markdown(finding("rotated", figure="Figure 6") + "  \n" + finding("baseline")))
+display(grid("rotated", "block5.b", "Rotated 90°, 5b"))
+display(Markdown(line("rotated", figure="Figure 6") + "  \n" + line("baseline")))
 
 # %% [markdown]
 # ## Figure 7: no global average pooling (flatten + FC)
 
 # %% tags=["hide-input"]
-display(plots.layer_grid(first["flatten"].weights["block5.b"], title="No GAP (flatten), 5b"))
-display(Markdown(finding("flatten", figure="Figure 7") + "  \n"
-                 + "5a, reported (figure 7 is graded on 5b alone): " + finding("flatten", "block5.a") + "  \n"
-                 + finding("baseline")))
+display(grid("flatten", "block5.b", "No GAP (flatten), 5b"))
+display(Markdown(line("flatten", figure="Figure 7") + "  \n"
+                 + "5a, reported (figure 7 is graded on 5b alone): " + line("flatten", "block5.a") + "  \n"
+                 + line("baseline")))
 
 # %% [markdown]
 # ## Figure 8: average pooling along x only
@@ -76,10 +59,10 @@ display(Markdown(finding("flatten", figure="Figure 7") + "  \n"
 # The article saw 5a banded and 5b not ("surprising").
 
 # %% tags=["hide-input"]
-display(plots.layer_grid(first["x_pool"].weights["block5.a"], title="x-pooling, 5a"))
-display(plots.layer_grid(first["x_pool"].weights["block5.b"], title="x-pooling, 5b"))
-display(Markdown(finding("x_pool", "block5.a", figure="Figure 8, 5a banded") + "  \n"
-                 + finding("x_pool", "block5.b", figure="Figure 8, 5b less banded than 5a")))
+display(grid("x_pool", "block5.a", "x-pooling, 5a"))
+display(grid("x_pool", "block5.b", "x-pooling, 5b"))
+display(Markdown(line("x_pool", "block5.a", figure="Figure 8, 5a banded") + "  \n"
+                 + line("x_pool", "block5.b", figure="Figure 8, 5b less banded than 5a")))
 
 # %% [markdown]
 # ## Every intervention, scored
@@ -89,8 +72,9 @@ display(Markdown(finding("x_pool", "block5.a", figure="Figure 8, 5a banded") + "
 # flatten and x-pooling.
 
 # %% tags=["hide-input"]
-display(tables.score_table(frame))
-plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Banding of 5a and 5b, NMF pictures")
+shown = tables.shown(frame, main + list(article.PERSISTING), ["block5.a", "block5.b"])
+display(tables.score_table(shown))
+plots.score_chart(shown[shown.kind.isin(["NMF", "article"])], title="Banding of 5a and 5b, NMF pictures")
 
 # %% [markdown]
 # ## The persisting variants
@@ -98,9 +82,9 @@ plots.score_chart(frame[frame.kind.isin(["NMF", "article"])], title="Banding of 
 # The article found 5b still banded in each of these. Our verdicts, from the numbers above:
 
 # %% tags=["hide-input"]
-display(Markdown("\n".join(f"- {finding(p, figure='still banded')}" for p in persisting)))
-for p in persisting:
-    display(plots.layer_grid(first[p].weights["block5.b"], title=f"{p}, 5b — {config.RUNS[p]['about']}", columns=24, pixel=4))
+display(Markdown("\n".join(f"- {line(p, figure='still banded')}" for p in article.PERSISTING)))
+for p in article.PERSISTING:
+    display(grid(p, "block5.b", f"{p}, 5b — {config.RUNS[p]['about']}", columns=24, pixel=4))
 
 # %% [markdown]
 # ## Pick a neuron
@@ -111,7 +95,8 @@ for p in persisting:
 # layer.
 
 # %% tags=["hide-input"]
-widgets.static_neuron_picker_for(first["baseline"].weights["block5.b"], layer="block5.b", title="Baseline 5b: pick a neuron")
+widgets.static_neuron_picker_for(reduce.reduction(first["baseline"].weights["block5.b"]), layer="block5.b",
+                                 title="Baseline 5b: pick a neuron")
 
 # %% tags=["remove-cell"]
 # The live picker (ipywidgets): every run and layer, in a running notebook only (the book leaves this cell out).
@@ -125,5 +110,6 @@ widgets.neuron_picker(list(first.values()), layers=("block5.a", "block5.b"))
 # Move the slider to pick k (4 to 19); every k was computed when this page was built.
 
 # %% tags=["hide-input"]
-table = tables.cluster_table(tables.reduced_pictures(list(first.values()), layers=("block5.a", "block5.b")))
+table = tables.cluster_table({(p, layer): reduce.reduction(run.weights[layer]).pictures.numpy()
+                              for p, run in first.items() for layer in ("block5.a", "block5.b")})
 plots.cluster_summary(table, title="k-means clusters of normalized 5a / 5b pictures, every run")

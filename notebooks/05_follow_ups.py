@@ -21,28 +21,19 @@
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu-small | gpu
 results_root = None  # None: $BANDING_RESULTS, else ./results
-seeds = [0, 1, 2]  # seeds of baseline, rotated and flatten; the follow-ups use seed 0
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, plots, render, runner, tables
+from banding_lib import config, findings, plots, reduce, render, runner, scores, tables
 
-config.validate_params(profile=profile, seeds=seeds, results_root=results_root)
+config.validate_params(profile=profile, results_root=results_root)
 render.use_offline_renderer("static")
-runs = runner.load(["baseline", "rotated", "flatten"], profile, seeds, results_root)
-runs |= runner.load(config.SIMPLIFIED, profile, [seeds[0]], results_root)
-first = {p: runs[p, seeds[0]] for p in config.SIMPLIFIED}
-
-
-def scores(preset, layer="block5.b"):
-    f = tables.scores_frame([r for (p, s), r in runs.items() if p == preset], [layer], kinds=("NMF", "dW"), article=False)
-    return f[f.kind == "NMF"].row.mean(), f[f.kind == "NMF"].col.mean(), f[f.kind == "dW"].row.mean(), f[f.kind == "dW"].col.mean()
-
-
-def line(preset, layer="block5.b"):
-    r, c, dr, dc = scores(preset, layer)
-    return f"`{preset}` {layer}: NMF pictures {r:.2f} / {c:.2f}, W − W_init {dr:.2f} / {dc:.2f} — *{article.verdict(r, c)}*"
+frame = scores.load(profile)
+curves = runner.load(["baseline", "rotated", "flatten"], profile, None, results_root)
+first = {p: run for (p, _), run in runner.load(config.FOLLOW_UPS, profile, [0], results_root).items()}
+grid = lambda preset, title: plots.layer_grid(reduce.reduction(first[preset].weights["block5.b"]), title=title)
+lines = lambda presets: Markdown("  \n".join(findings.follow_up(frame, p) for p in presets))
 
 
 # %% [markdown]
@@ -54,8 +45,9 @@ def line(preset, layer="block5.b"):
 # marginals. If the hypothesis holds, 5b should not band (the y information is already kept by the head).
 
 # %% tags=["hide-input"]
-display(plots.layer_grid(first["xy_pool"].weights["block5.b"], title="x- and y-pooling together, 5b"))
-display(Markdown("  \n".join(line(p) for p in ("baseline", "x_pool", "xy_pool"))))
+display(grid("xy_pool", "x- and y-pooling together, 5b"))
+display(lines(("baseline", "x_pool", "xy_pool")))
+display(Markdown(findings.xy_pool(frame)))
 
 # %% [markdown]
 # ## Random rotations and random vertical flips
@@ -64,9 +56,10 @@ display(Markdown("  \n".join(line(p) for p in ("baseline", "x_pool", "xy_pool"))
 # upside down half the time carry no consistent vertical direction, and the bands should weaken.
 
 # %% tags=["hide-input"]
-display(plots.layer_grid(first["random_rotation"].weights["block5.b"], title="Random rotation, 5b"))
-display(plots.layer_grid(first["vflip"].weights["block5.b"], title="Random vertical flips, 5b"))
-display(Markdown("  \n".join(line(p) for p in ("baseline", "random_rotation", "vflip"))))
+display(grid("random_rotation", "Random rotation, 5b"))
+display(grid("vflip", "Random vertical flips, 5b"))
+display(lines(("baseline", "random_rotation", "vflip")))
+display(Markdown(findings.regularizers(frame)))
 
 # %% [markdown]
 # ## The follow-ups, scored
@@ -77,11 +70,9 @@ display(Markdown("  \n".join(line(p) for p in ("baseline", "random_rotation", "v
 # [Interventions](03_interventions).
 
 # %% tags=["hide-input"]
-shown = [r for (p, s), r in runs.items() if p in ("baseline", *config.FOLLOW_UPS)]
-frame = tables.scores_frame(shown, ["block5.a", "block5.b"])
-tables.record(tables.score_rows(frame, shown, "05_follow_ups"))
-display(tables.score_table(frame))
-plots.score_chart(frame[frame.layer == "block5.b"], title="5b, the baseline and the follow-ups: row and column share")
+shown = tables.shown(frame, ["baseline", *config.FOLLOW_UPS], ["block5.a", "block5.b"])
+display(tables.score_table(shown))
+plots.score_chart(shown[shown.layer == "block5.b"], title="5b, the baseline and the follow-ups: row and column share")
 
 # %% [markdown]
 # ## Banding over training
@@ -90,17 +81,10 @@ plots.score_chart(frame[frame.layer == "block5.b"], title="5b, the baseline and 
 # the accuracy on a validation subset.
 
 # %% tags=["hide-input"]
-plots.training_curves([runs[p, s] for p in ("baseline", "rotated", "flatten") for s in seeds], layer="block5.b", kind="W")
+plots.training_curves(list(curves.values()), layer="block5.b", kind="W")
 
 # %% tags=["hide-input"]
-hist = runs["baseline", seeds[0]].metrics["history"]
-start = hist[0]["banding"]["block5.b"]["W"]
-end = hist[-1]["banding"]["block5.b"]["W"]
-half = next(h["step"] for h in hist if h["banding"]["block5.b"]["W"]["row"] - start["row"] >= (end["row"] - start["row"]) / 2)
-display(Markdown(
-    f"**Finding.** In the baseline (seed {seeds[0]}) the row share of 5b's raw weights went from {start['row']:.2f} "
-    f"at step {hist[0]['step']} to {end['row']:.2f} at step {hist[-1]['step']} (column share {start['col']:.2f} → "
-    f"{end['col']:.2f}); half of that rise was reached by step {half}."))
+display(Markdown(findings.over_training(curves["baseline", 0])))
 
 # %% [markdown]
 # How banding depends on the number of training steps (and on width, depth, kernel size, input size and

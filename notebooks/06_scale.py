@@ -25,16 +25,15 @@
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu-small | gpu
-results_root = None  # None: $BANDING_RESULTS, else ./results
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import config, metrics, plots, render, study, tables
+from banding_lib import config, findings, plots, render, scores, study
 
-config.validate_params(profile=profile, results_root=results_root)
+config.validate_params(profile=profile)
 render.use_offline_renderer("static")
-frame = study.frame(profile, results_root)
+frame = study.frame(scores.load(profile), profile)
 
 # %% [markdown]
 # ## The recipe search (cpu profile)
@@ -54,7 +53,7 @@ else:
 # One point per run: the row share (filled circles) and column share (open squares) of the NMF pictures of 5b, with 95 %
 # bootstrap intervals over neurons, against the minutes of one CPU thread the run trained for (two runs
 # shared the two cores of the machine). Hover for the run, its validation accuracy and an estimated
-# GPU time (training FLOPs counted by torch, divided by an assumed 100 TFLOP/s; not measured). The dashed
+# GPU time (training FLOPs counted by torch, divided by an assumed 100 TFLOP/s, `study.GPU_FLOPS`; not measured). The dashed
 # line is the score of i.i.d. noise for the kernel size (0.17 for 5x5, 0.25 for 3x3).
 
 # %% tags=["hide-input"]
@@ -89,23 +88,10 @@ display(Markdown(study.contrast_finding(gap_over_training)))
 # %% tags=["hide-input"]
 display(study.table(frame))
 
-# %% tags=["hide-input"]
-pd_rows = frame.assign(page="06_scale", run=frame["preset"] + " · " + frame["label"], kind="NMF",
-                       profile=profile)
-_ = tables.record(pd_rows[tables.COLUMNS])
-
 # %% [markdown]
 # ## What the study says
 #
 # Each axis against the profile (5b, NMF pictures, row / column share; validation accuracy in brackets):
 
 # %% tags=["hide-input"]
-b = frame[frame.layer == "block5.b"]
-ref = b[b.axis == "the profile"].iloc[0]
-lines = [f"- **the profile**: {ref.row:.2f} / {ref.col:.2f} ({ref.val_top1:.2f}) in {ref.cpu_min:.1f} CPU-minutes"]
-for axis, group in b[b.axis != "the profile"].groupby("axis", sort=False):
-    lines.append(f"- **{axis}**: " + "; ".join(f"{r.label} {r.row:.2f} / {r.col:.2f} ({r.val_top1:.2f}, "
-                                              f"{r.cpu_min:.1f} min)" for r in group.itertuples()))
-strongest = b.loc[b.row.idxmax()]
-display(Markdown("\n".join(lines) + f"\n\nMost banded 5b of the study: *{strongest.label}*, {strongest.row:.2f} / "
-                 f"{strongest.col:.2f} (val. accuracy {strongest.val_top1:.2f})."))
+display(Markdown(findings.study_summary(frame)))

@@ -50,12 +50,12 @@ profile = "cpu"  # smoke | cpu | gpu-small | gpu
 # %% tags=["remove-input"]
 import pandas as pd
 
-from banding_lib import config
+from banding_lib import article, config
 
 config.validate_params(profile=profile)
 rows = []
 for name, spec in config.RUNS.items():
     train = config.resolve(name, profile)["train"]
-    rows.append({"run": name, "network": spec["arch"], "what it is": spec["about"], "the article found": spec["article"],
+    rows.append({"run": name, "network": spec["arch"], "what it is": spec["about"], "the article found": article.found(name),
                  "seeds": len(spec["seeds"]), f"LR / weight decay ({profile})": f"{train['lr']:g} / {train['weight_decay']:g}"})
 pd.DataFrame(rows).set_index("run")

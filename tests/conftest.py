@@ -62,7 +62,19 @@ def fake_run(name="baseline", seed=0, out=12, cin=4, k=5, layers=("block5.a", "b
                 "dW": metrics.score(weights[l], init[l], n_boot=50).as_dict()} for l in layers}
     history = [{"step": s, "loss": 2.0 / (1 + s), "val_top1_subset": s / 200, "banding": band} for s in steps]
     return SimpleNamespace(name=name, config={"preset": name, "seed": seed, "profile": "smoke"}, weights=weights,
-                           init=init, metrics={"history": history, "final": {"val_top1": 0.5, "banding": band}, "num_classes": 10})
+                           init=init, path=Path(f"{name}-smoke-s{seed}-fake"),
+                           metrics={"history": history, "final": {"val_top1": 0.5, "banding": band}, "num_classes": 10,
+                                    "steps": steps[-1], "wall_s": 60.0})
+
+
+def fake_scores(runs, study=None):
+    """The scores step's table (banding_lib.scores) of fake runs, as `make scores` writes it; study: {preset:
+    study label} for runs that are study points."""
+    import pandas as pd
+    from banding_lib import scores
+
+    rows = [{**row, "book": True, "study": (study or {}).get(run.name, "")} for run in runs for row in scores.run_rows(run)]
+    return pd.DataFrame(rows, columns=scores.COLUMNS)
 
 
 def three_cluster_groups(seed=0):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from banding_lib import metrics, models, plots, reduce, tables
-from conftest import fake_run, three_cluster_groups
+from conftest import fake_run, fake_scores, three_cluster_groups
 
 
 # ----------------------------------------------------------------------------------------- weight grid
@@ -16,7 +16,7 @@ def test_weight_grid_pixels_hold_the_pictures_in_the_given_order():
     n, kh, kw, columns = 7, 3, 4, 3  # not square, so a swapped x / y shows
     pictures = rng.random((n, kh, kw, 3))
     order = rng.permutation(n)
-    score = metrics.score(pictures, pictures=True, n_boot=50)
+    score = metrics.score(np.moveaxis(pictures, -1, 1), n_boot=50)
     chart = plots.weight_grid(pictures, score, order=order, columns=columns, title="layer")
     spec = chart.to_dict()  # validates against the Vega-Lite schema
     pixels = plots.inline_frame(spec)
@@ -32,7 +32,7 @@ def test_weight_grid_pixels_hold_the_pictures_in_the_given_order():
     assert spec["encoding"]["color"]["scale"] is None
     # tooltips read each neuron's own shares from the lookup table
     lookup = pd.read_csv(io.StringIO(spec["transform"][0]["from"]["data"]["values"])).set_index("n")
-    rows, cols = metrics.picture_shares(pictures)
+    rows, cols = metrics.band_shares(np.moveaxis(pictures, -1, 1))
     assert np.allclose(lookup.loc[order, "row"], rows[order], atol=1e-3)
 
 
@@ -45,24 +45,26 @@ def test_weight_grid_scales_to_512_neurons_compactly():
 
 def test_weight_grids_compose_side_by_side():
     a = plots.weight_grid(torch.rand(4, 3, 3, 3), title="5a")
-    assert "hconcat" in (a | plots.weight_grid(torch.rand(4, 3, 3, 3), title="5b")).to_dict()
+    spec = (a | plots.weight_grid(torch.rand(4, 3, 3, 3), title="5b")).to_dict()
+    titles = [str(c["title"]["text"] if isinstance(c["title"], dict) else c["title"]) for c in spec["hconcat"]]
+    assert titles == ["5a", "5b"] and all(c["width"] == spec["hconcat"][0]["width"] for c in spec["hconcat"])
 
 
 def test_layer_grid_draws_the_nmf_pictures_in_similarity_order():
     w = fake_run(out=10).weights["block5.b"]
     red = reduce.reduce_weight(w)
     order = reduce.order_by_similarity(red.pictures)
-    spec = plots.layer_grid(w, title="5b", columns=5).to_dict()
+    spec = plots.layer_grid(red, title="5b", columns=5).to_dict()
     first = plots.inline_frame(spec).drop_duplicates("n")
-    assert list(first["n"]) == list(order)
-    score = metrics.score(red.pictures, pictures=True, n_boot=50)
+    assert list(first["n"]) == list(order) == list(red.order)
+    score = metrics.score(red.kernels, n_boot=50)
     assert f"row share {score.row:.2f}" in spec["title"]["subtitle"]
 
 
 # --------------------------------------------------------------------------------------------- scores
 def test_score_chart_has_one_panel_per_layer():
     runs = [fake_run("baseline", 0), fake_run("rotated", 2, layers=("block5.b",))]
-    frame = tables.scores_frame(runs, ["block5.a", "block5.b"])
+    frame = tables.shown(fake_scores(runs), ["baseline", "rotated"], ["block5.a", "block5.b"])
     spec = plots.score_chart(frame).to_dict()
     assert spec["facet"]["row"]["field"] == "layer"
 

@@ -1,43 +1,22 @@
-"""The data the book shows: cached reductions, scores per run / layer / kind, clusters."""
+"""The tables the book shows: the rows a page shows of the scores, the readable score table, clusters."""
 import numpy as np
-import pytest
-import torch
 
-from banding_lib import metrics, reduce, tables
-from conftest import fake_run, three_cluster_groups
+from banding_lib import tables
+from conftest import fake_run, fake_scores, three_cluster_groups
 
 
-def test_reduction_is_cached_on_disk_and_recomputed_when_corrupt(tmp_path, monkeypatch):
-    monkeypatch.setenv("BANDING_RESULTS", str(tmp_path))
-    monkeypatch.setattr(tables, "_REDUCTIONS", {})
-    w = torch.randn(6, 4, 5, 5, generator=torch.Generator().manual_seed(0))
-    first = tables.reduction(w)
-    assert torch.equal(first.pictures, reduce.reduce_weight(w).pictures)
-    (path,) = (tmp_path / "_reductions").glob("*.pt")
-    calls = []
-    monkeypatch.setattr(reduce, "reduce_weight", lambda *a, **k: calls.append(1) or first)
-    monkeypatch.setattr(tables, "_REDUCTIONS", {})  # a new process: memory empty, disk warm
-    assert torch.equal(tables.reduction(w.clone()).pictures, first.pictures) and not calls
-    assert tables.reduction(w + 1).pictures is first.pictures and calls == [1]  # another weight: computed
-    path.write_bytes(path.read_bytes()[:100])  # truncated
-    monkeypatch.setattr(tables, "_REDUCTIONS", {})
-    tables.reduction(w)
-    assert calls == [1, 1] and reduce.Reduction(**torch.load(path)).pictures.shape == (6, 5, 5, 3)
-
-
-def test_scores_frame_reads_final_scores_adds_nmf_and_article():
+def test_shown_labels_seeds_where_a_preset_repeats_and_adds_the_articles_number():
     runs = [fake_run("baseline", 0), fake_run("baseline", 1), fake_run("rotated", 2, layers=("block5.b",))]
-    frame = tables.scores_frame(runs, ["block5.a", "block5.b"])
-    assert set(frame["run"]) == {"baseline s0", "baseline s1", "rotated"}  # repeated presets get their seed
-    w = frame.set_index(["run", "layer", "kind"])
-    assert w.loc[("baseline s1", "block5.b", "W"), "row"] == pytest.approx(runs[1].metrics["final"]["banding"]["block5.b"]["W"]["row"])
-    nmf = metrics.score(reduce.reduce_weight(runs[0].weights["block5.a"]).pictures, pictures=True)
-    assert w.loc[("baseline s0", "block5.a", "NMF"), "row"] == pytest.approx(nmf.row)
+    shown = tables.shown(fake_scores(runs), ["baseline", "rotated"], ["block5.a", "block5.b"])
+    assert set(shown["run"]) == {"baseline s0", "baseline s1", "rotated"}  # repeated presets get their seed
+    w = shown.set_index(["run", "layer", "kind"])
+    assert w.loc[("baseline s1", "block5.b", "W"), "row"] == runs[1].metrics["final"]["banding"]["block5.b"]["W"]["row"]
     assert w.loc[("rotated", "block5.b", "article"), "col"] == 0.96
     assert ("rotated", "block5.a", "W") not in w.index  # a layer the run lacks is skipped
     assert ("baseline s0", "block5.a", "article") not in w.index  # the article has no baseline 5a number
-    table = tables.score_table(frame)
-    assert table.loc[("rotated", "block5.b"), "article"] == "0.03 / 0.96"
+    assert tables.score_table(shown).loc[("rotated", "block5.b"), "article"] == "0.03 / 0.96"
+    only = tables.shown(fake_scores(runs), ["baseline"], ["block5.b"], kinds=("NMF",), seeds=[1], article=False)
+    assert list(only["run"]) == ["baseline"] and list(only.seed) == [1]
 
 
 def test_cluster_table_recovers_three_clusters():

@@ -22,7 +22,7 @@ TINY = dict(steps=2, log_every=1)  # two optimizer steps, a record after each
 
 
 def _finite_score(score: dict) -> bool:
-    return all(math.isfinite(score[k]) for k in ("row", "col", "row_pooled", "col_pooled")) and score["neurons"] > 0
+    return all(math.isfinite(score[k]) for k in ("row", "col", "row_lo", "col_hi")) and score["neurons"] > 0
 
 
 @pytest.mark.parametrize("preset", list(config.RUNS))

@@ -16,9 +16,9 @@ def test_static_neuron_picker_selects_by_click_and_slider():
 
 
 def test_static_neuron_picker_for_starts_on_the_first_neuron_in_similarity_order():
-    w = fake_run(out=10).weights["block5.b"]
-    order = reduce.order_by_similarity(reduce.reduce_weight(w).pictures)
-    picker = widgets.static_neuron_picker_for(w, layer="block5.b").to_dict()
+    red = reduce.reduce_weight(fake_run(out=10).weights["block5.b"])
+    order = reduce.order_by_similarity(red.pictures)
+    picker = widgets.static_neuron_picker_for(red, layer="block5.b").to_dict()
     assert picker["params"][0]["value"] == [{"n": int(order[0])}]  # starts on the first neuron shown
 
 
@@ -28,7 +28,7 @@ def test_neuron_picker_updates_the_score_with_the_slider():
     box = widgets.neuron_picker(runs, layers=("block5.a", "block5.b"), scale=0.5)
     (run_pick, layer_pick, neuron), (image, info) = box.children[0].children, box.children[1].children
     assert layer_pick.options == ("block5.b",) and neuron.max == 5
-    rows, _ = metrics.picture_shares(reduce.reduce_weight(runs[0].weights["block5.b"]).pictures)
+    rows, _ = reduce.reduce_weight(runs[0].weights["block5.b"]).shares()
     assert f"row share {rows[0]:.3f}" in info.value and image.value[:4] == b"\x89PNG"
     neuron.value = 3
     assert f"block5.b:3" in info.value and f"row share {rows[3]:.3f}" in info.value

@@ -1,0 +1,187 @@
+"""The book's sentences: each page's findings, written from the scores step's table (banding_lib.scores) and
+the verdict (banding_lib.verdict), so that a page says only what its numbers show. One function per finding;
+each returns Markdown.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import article, config, metrics, scores, verdict
+from .tables import describe_scores
+
+
+def profile_line(frame: pd.DataFrame, verdicts: pd.DataFrame, profile: str) -> str:
+    """The verdict page's first line: the profile the book was built at, and the count of each grade."""
+    cfg = config.resolve("baseline", profile, 0)
+    t, m = cfg["train"], cfg["model"]
+    counts = verdicts[verdicts.grade != "not graded"].grade.value_counts()
+    length = f"{t['steps']} steps" if t["steps"] else f"{t['epochs']} epochs"
+    return (f"**Built at the `{profile}` profile**: {cfg['data']['dataset']}, {m['in_size']}-px inputs, the "
+            f"simplified network at width {m['width']:g}, {length} of batch {t['batch_size']}, trained in "
+            f"{t['precision']} (the article: ImageNet, 224 px, full width, 90 epochs). Of {int(counts.sum())} graded "
+            f"claims, **{counts.get('reproduced', 0)} reproduced, {counts.get('partly', 0)} partly, "
+            f"{counts.get('not reproduced', 0)} not reproduced, {counts.get('inconclusive', 0)} inconclusive**.")
+
+
+def grading_key() -> str:
+    """How to read the grades, in words, from the rules of article.CLAIMS."""
+    return (f"**How to read the grades.** I.i.d. noise scores {metrics.null_share(5, 5):.2f} on rows and on columns "
+            f"for 5x5 kernels ({metrics.null_share(3, 3):.2f} for 3x3). Each claim is graded by one rule:\n\n"
+            f"{article.grading_key()}\n\nA claim whose run did not learn (val. top-1 below {article.LEARNED:g} x "
+            "chance on any seed) is *inconclusive*, never *not reproduced*. *seeds agreeing*: of the run's seeds, "
+            "how many alone get the grade their mean gets.")
+
+
+def said(preset: str, layer: str) -> str:
+    """What the article says of a run's layer: its pictures' numbers where it drew them, else its words."""
+    art = article.article_shares().get((preset, layer))
+    return f"article {art[0]:.2f} / {art[1]:.2f}" if art else f"article: {article.found(preset)}"
+
+
+def layer_line(frame: pd.DataFrame, verdicts: pd.DataFrame, preset: str, layer: str = "block5.b",
+               figure: str | None = None) -> str:
+    """One line from the NMF scores of every seed of `preset` at `layer`, beside the article's; with `figure`,
+    led by the verdict's grade of the article's claim about that layer."""
+    s = scores.seed_mean(frame, preset, layer)
+    head = f"**{figure}: {verdict.grade_of(verdicts, preset, layer)}.** " if figure else ""
+    return (f"{head}`{preset}` {layer}: {describe_scores(s)} — *{article.verdict(s.row, s.col)}* "
+            f"({said(preset, layer)})")
+
+
+def baseline(frame: pd.DataFrame, layer: str = "block5.b") -> str:
+    """Figure 5's finding: the baseline's layer over its seeds, against noise and the article's pictures."""
+    s = scores.seed_mean(frame, "baseline", layer)
+    art = article.article_shares()["baseline", layer]
+    accs = scores.of(frame, "baseline", layer).val_top1
+    return (f"**Finding.** Over {s.seeds} seeds the baseline's {layer} pictures score row share {s.row:.2f} and column "
+            f"share {s.col:.2f} (i.i.d. noise: {s['null']:.2f} each; seeds range {s.row_min:.2f}–{s.row_max:.2f} on "
+            f"rows). By the article's own thresholds that reads as *{article.verdict(s.row, s.col)}*; the article's "
+            f"224-px ImageNet model scores {art[0]:.2f} / {art[1]:.2f} on its published pictures, so this run is "
+            f"{abs(art[0] - s.row):.2f} {'lower' if art[0] >= s.row else 'higher'} on rows. Validation accuracy: "
+            + ", ".join(f"{a:.2f}" for a in accs) + ".")
+
+
+def symmetry(frame: pd.DataFrame, preset: str = "baseline", layer: str = "block5.b", kernel: int = 5) -> str:
+    """Whether left-right symmetry (from the horizontal flips) explains a layer's row share: the pictures'
+    mirror share against noise's, by article.SYMMETRY_MARGIN."""
+    f = scores.of(frame, preset, layer)
+    ref, row, mean = metrics.mirror_null(kernel), f.row.mean(), f.mirror.mean()
+    clear = mean >= ref["mirror"] + article.SYMMETRY_MARGIN
+    tail = (f"The pictures are clearly symmetric (mean {mean:.2f}, more than {article.SYMMETRY_MARGIN:g} above noise): "
+            f"read their row share of {row:.2f} against the symmetric null {ref['row']:.2f}." if clear else
+            f"The pictures are barely more symmetric than noise (mean {mean:.2f}, within {article.SYMMETRY_MARGIN:g} of "
+            f"it), so symmetry does not explain their row share of {row:.2f}: the i.i.d. null stands.")
+    return (f"Share of each {layer} picture's variance that is left–right symmetric, mean over neurons: "
+            + ", ".join(f"{m:.2f}" for m in f.mirror) + f" (seeds; i.i.d. noise {ref['mirror']:.2f}, perfectly "
+            f"symmetric 1). Noise made symmetric would score row {ref['row']:.2f} / column {ref['col']:.2f} instead of "
+            f"{f['null'].iloc[0]:.2f} / {f['null'].iloc[0]:.2f}. " + tail)
+
+
+def follow_up(frame: pd.DataFrame, preset: str, layer: str = "block5.b") -> str:
+    """One line per follow-up: NMF pictures and W - W_init, the verdict of the article's thresholds."""
+    s, d = scores.seed_mean(frame, preset, layer), scores.seed_mean(frame, preset, layer, "dW")
+    return (f"`{preset}` {layer}: NMF pictures {s.row:.2f} / {s.col:.2f}, W − W_init {d.row:.2f} / {d.col:.2f} — "
+            f"*{article.verdict(s.row, s.col)}*")
+
+
+def xy_pool(frame: pd.DataFrame) -> str:
+    """The xy-pooling prediction checked: 5b should not band if the head already keeps the y position."""
+    s, b = scores.seed_mean(frame, "xy_pool", "block5.b"), scores.seed_mean(frame, "baseline", "block5.b")
+    held = article.label(s.row, s.col) == "not banded"
+    return (f"**Finding.** The prediction (5b not banded when the head sees x- and y-pooled features) "
+            f"{'holds' if held else 'fails'} here: xy-pooling's 5b scores {s.row:.2f} / {s.col:.2f}, "
+            f"*{article.verdict(s.row, s.col)}*, against the baseline's {b.row:.2f} / {b.col:.2f}.")
+
+
+def regularizers(frame: pd.DataFrame) -> str:
+    """Random rotation and vertical flips: do they weaken 5b's bands (row/col ratio) against the baseline's?"""
+    b = scores.seed_mean(frame, "baseline", "block5.b")
+    parts = []
+    for preset, what in (("random_rotation", "random rotations"), ("vflip", "random vertical flips")):
+        s = scores.seed_mean(frame, preset, "block5.b")
+        ratio, ref = s.row / max(s.col, 1e-6), b.row / max(b.col, 1e-6)
+        change = "weakened" if ratio < ref else "did not weaken"
+        parts.append(f"{what} {change} the bands (5b row/col {ratio:.1f} against the baseline's {ref:.1f}; "
+                     f"{s.row:.2f} / {s.col:.2f}, *{article.label(s.row, s.col)}*)")
+    return "**Finding.** " + "; ".join(parts) + "."
+
+
+def over_training(run, layer: str = "block5.b") -> str:
+    """How the baseline's raw-weight row share rose over training (from the run's history)."""
+    hist = run.metrics["history"]
+    start, end = hist[0]["banding"][layer]["W"], hist[-1]["banding"][layer]["W"]
+    half = next(h["step"] for h in hist if h["banding"][layer]["W"]["row"] - start["row"] >= (end["row"] - start["row"]) / 2)
+    return (f"**Finding.** In the baseline (seed {run.config['seed']}) the row share of {layer}'s raw weights went from "
+            f"{start['row']:.2f} at step {hist[0]['step']} to {end['row']:.2f} at step {hist[-1]['step']} (column share "
+            f"{start['col']:.2f} → {end['col']:.2f}); half of that rise was reached by step {half}.")
+
+
+def architectures(frame: pd.DataFrame, verdicts: pd.DataFrame) -> str:
+    """Figures 9-11 claim by claim, then each retrained run's numbers (a run that did not learn says so)."""
+    claims = [f"- **{g}**: {says} — ours {ours}, article {art}" for says, ours, art, g in
+              zip(verdicts["the article"], verdicts["ours row / col"], verdicts["article row / col"], verdicts.grade)]
+    lines = []
+    for arch, (_, layer) in article.ARCH_LAYERS.items():
+        for variant in ("baseline", "rotated", "flatten"):
+            preset = f"{arch}_{variant}"
+            s, a = scores.seed_mean(frame, preset, layer), article.article_shares()[preset, layer]
+            f = scores.of(frame, preset, layer)
+            acc, chance = s.val_top1, 1 / f.num_classes.iloc[0]
+            tail = (f" **— this run did not learn (val. accuracy {acc:.2f}, chance {chance:.2f}): its weights say "
+                    "nothing about banding**" if not s.learned else f" (val. accuracy {acc:.2f})")
+            lines.append(f"- {arch} {variant}: {s.row:.2f} / {s.col:.2f}, *{article.verdict(s.row, s.col)}* (article "
+                         f"{a[0]:.2f} / {a[1]:.2f}, *{article.verdict(*a)}*){tail}")
+    return ("**Figures 9–11, claim by claim** (how each is graded: [the verdict page](00_verdict)):\n\n" + "\n".join(claims)
+            + "\n\n**Findings** (row / column share of the NMF pictures):\n\n" + "\n".join(lines))
+
+
+def study_summary(study: pd.DataFrame, layer: str = "block5.b") -> str:
+    """The scale study axis by axis against the profile (from study.frame), and its most banded run."""
+    b = study[study.layer == layer]
+    ref = b[b.axis == "the profile"].iloc[0]
+    lines = [f"- **the profile**: {ref.row:.2f} / {ref.col:.2f} ({ref.val_top1:.2f}) in {ref.cpu_min:.1f} CPU-minutes"]
+    for axis, group in b[b.axis != "the profile"].groupby("axis", sort=False):
+        lines.append(f"- **{axis}**: " + "; ".join(f"{r.label} {r.row:.2f} / {r.col:.2f} ({r.val_top1:.2f}, "
+                                                  f"{r.cpu_min:.1f} min)" for r in group.itertuples()))
+    top = b.loc[b.row.idxmax()]
+    return ("\n".join(lines) + f"\n\nMost banded {layer} of the study: *{top.label}*, {top.row:.2f} / {top.col:.2f} "
+            f"(val. accuracy {top.val_top1:.2f}).")
+
+
+def arch_scale(runs: dict, profile: str) -> str:
+    """Page 04's note on the scale of the retrained architectures: input size, width, steps, their last maps
+    (the article's: 7x7), the stem pool dropped, LR and weight decay per architecture; where a last map is
+    1x1, that its no-pooling run is the baseline again. runs: {preset: results.Run} of every ARCHITECTURES run."""
+    from . import architectures
+
+    base = {a: runs[f"{a}_baseline"] for a in article.ARCH_LAYERS}
+    cfg = base["googlenet"].config
+    t, m = cfg["train"], cfg["model"]
+    shapes = {a: architectures.last_map_shape(r.model(), m["in_size"]) for a, r in base.items()}
+    length = f"{t['steps']} steps" if t["steps"] else f"{t['epochs']} epochs"
+    text = (f"**Scale of this profile (`{profile}`).** Inputs {m['in_size']} px (the article: 224), every channel "
+            f"count x{m['width']}, {length} of batch {t['batch_size']} on `{cfg['data']['dataset']}`. The last maps "
+            "are therefore " + ", ".join(f"{a} {c}x{h}x{w}" for a, (c, h, w) in shapes.items()) + " (the article: 7x7)")
+    if not m.get("stem_pool", True):
+        text += (". To keep a real last map at this input size the stem's first max pool is replaced by an identity "
+                 "(`stem_pool=False`: " + ", ".join(f"{a} `{architectures.STEM_POOLS[a]}`" for a in shapes)
+                 + "), which halves the total stride")
+    text += (". Structures are torchvision's; torchvision's InceptionV1 uses a 3x3 conv where the original mixed5b "
+             "branch has 5x5. Peak LR / weight decay / conv init scale: "
+             + ", ".join(f"{a} {r.config['train']['lr']:g} / {r.config['train']['weight_decay']:g} / "
+                         f"x{r.config['model'].get('init_scale', 1.0):g}" for a, r in base.items())
+             + " (plain VGG19, without batch norm, learns nothing at the others' LR: `config.LR_SCALE`).")
+    for a, (_, h, w) in shapes.items():
+        if h * w == 1:
+            same = all(bool((x == runs[f"{a}_flatten"].weights[layer]).all()) for layer, x in base[a].weights.items())
+            text += (f" **For {a} the last map is 1x1, so removing global pooling changes nothing at this scale: its "
+                     f"'flatten' run is the baseline again** (final weights of every tracked layer identical: {same}).")
+    return text
+
+
+def vgg_flatten(frame: pd.DataFrame) -> str:
+    """VGG19 without pooling: the article suspected a bug in its own run; what ours scores."""
+    s, a = scores.seed_mean(frame, "vgg19_flatten", "features.34"), article.article_shares()["vgg19_flatten", "features.34"]
+    return (f"(VGG19 without pooling reached val. accuracy {s.val_top1:.2f}.) The article found VGG19 still banded "
+            f"after removing pooling ({a[0]:.2f} / {a[1]:.2f}) and suspected a bug. Here VGG19 without global pooling "
+            f"scores {s.row:.2f} / {s.col:.2f}: *{article.verdict(s.row, s.col)}*.")

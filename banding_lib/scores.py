@@ -1,0 +1,113 @@
+"""The scores step, between training and the pages: every score the book shows, computed once, in one table.
+
+    make runs    -> results/<run>/ (training)
+    make scores  -> book/scores.csv (this module: `python -m banding_lib scores --profile cpu`)
+    notebooks    -> read book/scores.csv (`load`) and the cached reductions; they compute no score
+
+One row per (run, layer, kind) of every run the book shows (config.book_configs: every preset with its seeds,
+and the scale study's points), for every layer the run tracks: kind "W" (raw weight) and "dW" (weight minus
+its init) come from the run's metrics, "NMF" scores the reduced pictures (reduce.reduction, which this step
+fills the cache of), with each picture's left-right symmetry ("mirror"). `book` marks the runs of the
+table of runs, `study` names the scale-study points a run is (a run can be both: the profile itself is the
+baseline's seed 0).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import article, config, metrics, reduce, results
+
+COLUMNS = ["profile", "preset", "seed", "folder", "layer", "kind", "row", "col", "row_lo", "row_hi", "col_lo",
+           "col_hi", "null", "mirror", "val_top1", "num_classes", "learned", "steps", "train_min",
+           "train_flops_per_image", "book", "study"]
+SCORE_FIELDS = ("row", "col", "row_lo", "row_hi", "col_lo", "col_hi", "null")
+DEFAULT = Path("scores.csv")  # beside the executed notebooks (the pages run in book/)
+
+
+class MissingScores(FileNotFoundError):
+    """The scores file is missing or was made for another profile: the message names the command."""
+
+
+def run_rows(run: results.Run) -> list[dict]:
+    """The rows of one finished run: W and dW of its metrics and the NMF score of every tracked layer."""
+    m, final = run.metrics, run.metrics["final"]
+    base = {"profile": run.config["profile"], "preset": run.name, "seed": run.config["seed"], "folder": run.path.name,
+            "val_top1": final["val_top1"], "num_classes": m["num_classes"],
+            "learned": article.learned(final["val_top1"], m["num_classes"]), "steps": m["steps"],
+            "train_min": m["wall_s"] / 60, "train_flops_per_image": m.get("train_flops_per_image", np.nan)}
+    rows = []
+    for layer in run.weights:
+        red = reduce.reduction(run.weights[layer])
+        mirror = float(np.nanmean(metrics.mirror_shares(red.kernels)))
+        for kind, s in (*((k, final["banding"][layer][k]) for k in ("W", "dW")), ("NMF", red.score.as_dict())):
+            rows.append({**base, "layer": layer, "kind": kind, **{k: s[k] for k in SCORE_FIELDS},
+                         "mirror": mirror if kind == "NMF" else np.nan})
+    return rows
+
+
+def compute(profile: str = "cpu", root=None) -> pd.DataFrame:
+    """The scores of every run the book shows at `profile` (runner.MissingRuns when one is not trained)."""
+    from .runner import MissingRuns
+
+    book = {results.run_dir(config.resolve(p, profile, s), root) for p, spec in config.RUNS.items() for s in spec["seeds"]}
+    study: dict[Path, list[str]] = {}
+    for point, c in config.study_configs(profile):
+        study.setdefault(results.run_dir(c, root), []).append(point["label"])
+    folders = list(dict.fromkeys([*book, *study]))
+    missing = [f.name for f in folders if not results.is_finished(f)]
+    if missing:
+        raise MissingRuns(f"{len(missing)} run(s) of profile {profile!r} are not trained yet: `make runs "
+                          f"PROFILE={profile}` (or `python -m banding_lib train book --profile {profile}`)")
+    rows = [{**row, "book": folder in book, "study": "; ".join(study.get(folder, []))}
+            for folder in folders for row in run_rows(results.load_run(folder))]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def write(frame: pd.DataFrame, path=DEFAULT) -> Path:
+    """Write the scores atomically (one schema: COLUMNS)."""
+    path = Path(path)
+    results.atomic_write(path, lambda tmp: frame[COLUMNS].to_csv(tmp, index=False, float_format="%.6f"))
+    return path
+
+
+def load(profile: str, path=DEFAULT) -> pd.DataFrame:
+    """The scores a page shows (what `write` wrote), for `profile`; MissingScores naming `make scores` when the
+    file is missing or holds another profile's scores."""
+    path = Path(path)
+    if not path.exists():
+        raise MissingScores(f"no scores file {path.resolve()}: compute it with `make scores PROFILE={profile}` "
+                            f"(or `python -m banding_lib scores --profile {profile} --out {path}`)")
+    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    if set(frame.profile) != {profile}:
+        raise MissingScores(f"{path} holds the scores of profile(s) {sorted(set(frame.profile))}, not {profile!r}: "
+                            f"`make scores PROFILE={profile}`")
+    return frame
+
+
+def of(frame: pd.DataFrame, preset: str, layer: str, kind: str = "NMF", seeds=None) -> pd.DataFrame:
+    """The rows of `preset` at `layer` of the book's runs (one per seed; `seeds`: those only)."""
+    f = frame[frame.book & (frame.preset == preset) & (frame.layer == layer) & (frame.kind == kind)]
+    f = f if seeds is None else f[f.seed.isin(seeds)]
+    if f.empty:
+        raise KeyError(f"no {kind} score of {preset} at {layer} in the scores")
+    return f.sort_values("seed")
+
+
+def seed_mean(frame: pd.DataFrame, preset: str, layer: str, kind: str = "NMF") -> pd.Series:
+    """Mean row / col over the seeds of a book run, the seeds' range, each seed's ratio, the mean val.
+    accuracy and whether every seed learned: what the verdict grades and the pages describe."""
+    f = of(frame, preset, layer, kind)
+    ratios = tuple(f.row / f.col.clip(lower=1e-6))
+    return pd.Series({"row": f.row.mean(), "col": f.col.mean(), "row_min": f.row.min(), "row_max": f.row.max(),
+                      "col_min": f.col.min(), "col_max": f.col.max(), "seeds": len(f), "val_top1": f.val_top1.mean(),
+                      "learned": bool(f.learned.all()), "ratios": ratios, "rows": tuple(f.row), "cols": tuple(f.col),
+                      "mirror": f.mirror.mean(), "null": f["null"].iloc[0]})
+
+
+def main(profile: str, out=DEFAULT, root=None) -> int:
+    frame = compute(profile, root)
+    print(f"scores: {len(frame)} rows of {frame.folder.nunique()} runs -> {write(frame, out)}")
+    return 0

@@ -1,0 +1,55 @@
+"""The book's sentences say what their numbers show (banding_lib.findings, from the scores step's table)."""
+import torch
+
+from banding_lib import article, findings, metrics, scores, verdict
+from conftest import fake_run, fake_scores
+
+
+def _frame(flatten_rotated=True, vflip_noise=False):
+    runs = [fake_run("baseline", s) for s in (0, 1, 2)]
+    for preset in ("xy_pool", "random_rotation", "vflip"):
+        r = fake_run(preset, 0)
+        if preset == "xy_pool" or (preset == "vflip" and vflip_noise):  # isotropic noise: not banded
+            r.weights = {l: torch.randn(w.shape, generator=torch.Generator().manual_seed(7)) for l, w in r.weights.items()}
+        runs.append(r)
+    return fake_scores(runs)
+
+
+def test_layer_line_leads_with_the_verdicts_grade_and_gives_the_articles_number():
+    frame = _frame()
+    text = findings.layer_line(frame, verdict.table(frame), "baseline", "block5.b", figure="Figure 5")
+    s = scores.seed_mean(frame, "baseline", "block5.b")
+    assert text.startswith("**Figure 5: reproduced.**") and f"row {s.row:.2f} / col {s.col:.2f}" in text
+    assert "article 0.96 / 0.03" in text and "3 seeds" in text
+
+
+def test_the_baseline_finding_says_lower_or_higher_than_the_article_by_its_numbers():
+    frame = _frame()
+    s = scores.seed_mean(frame, "baseline", "block5.b")
+    text = findings.baseline(frame)
+    assert f"{abs(0.96 - s.row):.2f} {'lower' if s.row < 0.96 else 'higher'} on rows" in text and "0.50, 0.50, 0.50" in text
+
+
+def test_symmetry_reads_the_mirror_share_against_noise_by_the_named_margin():
+    frame = _frame()
+    mean = scores.of(frame, "baseline", "block5.b").mirror.mean()
+    clear = mean >= metrics.mirror_null(5)["mirror"] + article.SYMMETRY_MARGIN
+    assert ("clearly symmetric" in findings.symmetry(frame)) == clear
+
+
+def test_the_xy_pooling_prediction_is_checked_and_the_regularizers_compared_with_the_baseline():
+    frame = _frame()
+    xy = scores.seed_mean(frame, "xy_pool", "block5.b")
+    assert article.label(xy.row, xy.col) == "not banded" and "holds here" in findings.xy_pool(frame)
+    assert findings.regularizers(frame).count("did not weaken") == 2  # the same banded fakes as the baseline
+    assert "random vertical flips weakened" in findings.regularizers(_frame(vflip_noise=True))
+
+
+def test_the_training_finding_reads_the_history():
+    run = fake_run("baseline", 0)
+    assert "at step 0" in findings.over_training(run) and "at step 100" in findings.over_training(run)
+
+
+def test_the_grading_key_names_every_rule_and_the_learned_threshold():
+    key = findings.grading_key()
+    assert all(f"*{c.rule.name}*" in key for c in article.GRADED) and f"{article.LEARNED:g} x chance" in key

@@ -1,0 +1,51 @@
+"""The scores step: every score the book shows, in one table; the pages read it."""
+import pandas as pd
+import pytest
+import torch
+
+from banding_lib import metrics, reduce, scores
+from conftest import fake_run, fake_scores
+
+
+def test_reduction_is_cached_on_disk_and_recomputed_when_corrupt(tmp_path, monkeypatch):
+    monkeypatch.setenv("BANDING_RESULTS", str(tmp_path))
+    monkeypatch.setattr(reduce, "_REDUCTIONS", {})
+    w = torch.randn(6, 4, 5, 5, generator=torch.Generator().manual_seed(0))
+    first = reduce.reduction(w)
+    assert torch.equal(first.pictures, reduce.reduce_weight(w).pictures)
+    (path,) = (tmp_path / "_reductions").glob("*.pt")
+    calls = []
+    monkeypatch.setattr(reduce, "reduce_weight", lambda *a, **k: calls.append(1) or first)
+    monkeypatch.setattr(reduce, "_REDUCTIONS", {})  # a new process: memory empty, disk warm
+    assert torch.equal(reduce.reduction(w.clone()).pictures, first.pictures) and not calls
+    assert reduce.reduction(w + 1).pictures is first.pictures and calls == [1]  # another weight: computed
+    path.write_bytes(path.read_bytes()[:100])  # truncated
+    monkeypatch.setattr(reduce, "_REDUCTIONS", {})
+    reduce.reduction(w)
+    assert calls == [1, 1] and reduce.Reduction(**torch.load(path)).pictures.shape == (6, 5, 5, 3)
+
+
+def test_run_rows_hold_w_dw_from_the_metrics_and_the_nmf_score_of_every_layer():
+    run = fake_run("baseline", 1)
+    frame = pd.DataFrame(scores.run_rows(run)).set_index(["layer", "kind"])
+    assert set(frame.index) == {(l, k) for l in ("block5.a", "block5.b") for k in ("W", "dW", "NMF")}
+    assert frame.loc[("block5.b", "W"), "row"] == run.metrics["final"]["banding"]["block5.b"]["W"]["row"]
+    red = reduce.reduce_weight(run.weights["block5.a"])
+    assert frame.loc[("block5.a", "NMF"), "row"] == pytest.approx(metrics.score(red.kernels).row)
+    assert frame.loc[("block5.a", "NMF"), "mirror"] == pytest.approx(metrics.mirror_shares(red.kernels).mean())
+    assert frame.loc[("block5.a", "W")].learned and frame.loc[("block5.a", "W")].seed == 1
+
+
+def test_written_scores_load_back_and_a_missing_or_foreign_file_names_make_scores(tmp_path):
+    frame = fake_scores([fake_run("baseline", s) for s in (0, 1)])
+    path = scores.write(frame, tmp_path / "scores.csv")
+    back = scores.load("smoke", path)
+    assert list(back.columns) == scores.COLUMNS and len(back) == len(frame) and back.book.all()
+    s = scores.seed_mean(back, "baseline", "block5.b")
+    assert s.seeds == 2 and s.row == pytest.approx(frame[(frame.kind == "NMF") & (frame.layer == "block5.b")].row.mean())
+    with pytest.raises(scores.MissingScores, match="make scores PROFILE=cpu"):
+        scores.load("cpu", path)  # another profile's scores
+    with pytest.raises(scores.MissingScores, match="make scores"):
+        scores.load("smoke", tmp_path / "none.csv")
+    with pytest.raises(KeyError, match="no NMF score of flatten"):
+        scores.of(back, "flatten", "block5.b")
