@@ -64,3 +64,41 @@ def test_every_run_of_the_book_builds_on_every_profile(profile):
     with torch.device("meta"):  # shapes only: full-width nets in no time and no memory
         for c in config.book_configs(profile):
             models.build(c, 10)
+
+
+def _run_names(monkeypatch, bf16: bool) -> dict:
+    """{"<profile>/<precision>": book and study folder names and a digest of the full configs}, as if on a
+    CPU with (bf16=True) or without bf16 units and no GPU."""
+    import hashlib
+    import json
+
+    import torch
+
+    from banding_lib import hardware
+
+    monkeypatch.setattr(hardware, "cpu_has_bf16", lambda: bf16)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    out = {}
+    for profile in config.PROFILES:
+        book = config.book_configs(profile)
+        study = [c for _, c in config.study_configs(profile)]
+        out[f"{profile}/{'bf16' if bf16 else 'fp32'}"] = {
+            "book": [results.run_dir(c, "/r").name for c in book],
+            "study": [results.run_dir(c, "/r").name for c in study],
+            "full": hashlib.sha1(json.dumps(book + study, sort_keys=True, default=str).encode()).hexdigest()}
+    return out
+
+
+@pytest.mark.parametrize("bf16", [False, True], ids=["fp32", "bf16"])
+def test_every_resolved_config_is_the_one_the_result_cache_was_trained_with(monkeypatch, bf16):
+    """Results lie in folders keyed by the config's hash: a refactor of the tables must not move one.
+    tests/config_hashes.json was written by this function on the code of d9c54b6; regenerate it only with a
+    RECIPE bump (a change to what runs compute), never to make a refactor pass."""
+    import json
+    from pathlib import Path
+
+    expected = json.loads((Path(__file__).parent / "config_hashes.json").read_text())
+    for key, got in _run_names(monkeypatch, bf16).items():
+        want = expected[key]
+        assert got["book"] == want["book"] and got["study"] == want["study"], key
+        assert got["full"] == want["full"], f"{key}: a field outside the identity (machine, paths) changed"
