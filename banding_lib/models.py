@@ -1,10 +1,13 @@
-"""The article's simplified network, its head interventions, and the named presets of every run.
+"""The article's simplified network, its head interventions, and the table of networks a run can train
+(NETWORKS: the simplified net and torchvision's, by config["arch"]; `build` makes a run's model from it).
 
 Tensors are NCHW: y is the H axis (dim 2), x the W axis (dim 3). Conv layers are addressed by
 module path, "block0.a" ... "block5.b", as everywhere else in banding_lib.
 """
 import math
 from collections import OrderedDict
+from functools import partial
+from typing import Callable, NamedTuple
 
 import torch
 import torch.nn as nn
@@ -304,15 +307,35 @@ def train_flops(config: dict, num_classes: int = 10) -> float:
     return counter.get_total_flops() / 2
 
 
-def build(config: dict, num_classes: int):
-    """(model, names of the layers a run tracks) for a resolved config (config.resolve): the simplified net
-    or a torchvision architecture, freshly initialized from the current torch seed."""
-    if config["arch"] == "simplified":
-        model = simplified_net(num_classes, **config["model"])
-        names = conv_layer_names(model)
-        return model, [n for n in LAST_LAYERS if n in names] + ["block0.a"]
+class Network(NamedTuple):
+    """A network a run can train: where its settings are on each profile, and how to build it."""
+
+    family: str  # the Profile field with this network's settings on each profile: "simplified" or "torchvision"
+    load: Callable  # () -> (builder: (num_classes, **config["model"]) -> nn.Module, names of the layers a run tracks)
+
+
+def _torchvision(arch: str):
+    """architectures.torchvision_net for `arch` and the article's layers in it. Imported on first use, so that
+    importing models (and config, which reads NETWORKS) does not import torchvision."""
     from .architectures import ARTICLE_LAYERS, TYPICAL_LAYERS, torchvision_net
 
-    arch = config["arch"]
-    model = torchvision_net(arch, num_classes, **config["model"])
-    return model, list(ARTICLE_LAYERS[arch]) + ([TYPICAL_LAYERS[arch]] if arch in TYPICAL_LAYERS else [])
+    typical = (TYPICAL_LAYERS[arch],) if arch in TYPICAL_LAYERS else ()
+    return partial(torchvision_net, arch), ARTICLE_LAYERS[arch] + typical
+
+
+# Every network a run can train, by config["arch"]: the one table that `build`, the override check and
+# config.resolve read. The simplified net tracks its last layers (those kept) and the first.
+NETWORKS = {
+    "simplified": Network("simplified", lambda: (simplified_net, LAST_LAYERS + ("block0.a",))),
+    **{arch: Network("torchvision", partial(_torchvision, arch))
+       for arch in ("googlenet", "resnet50", "vgg19", "alexnet")},  # architectures.ARCHS, without importing it
+}
+
+
+def build(config: dict, num_classes: int):
+    """(model, names of the layers a run tracks) for a resolved config (config.resolve): the network
+    config["arch"] of NETWORKS with config["model"]'s keywords, freshly initialized from the current torch seed."""
+    builder, layers = NETWORKS[config["arch"]].load()
+    model = builder(num_classes, **config["model"])
+    modules = dict(model.named_modules())
+    return model, [name for name in layers if name in modules]

@@ -30,6 +30,20 @@ def test_an_architectures_recipe_applies_on_its_profiles_and_overrides_win():
     assert "init_scale" not in resolve("googlenet_baseline", "gpu")["model"]  # no recipe at the article's scale
 
 
+def test_a_new_profile_takes_the_small_data_recipes_by_its_flag_not_its_name(monkeypatch):
+    import dataclasses
+
+    for small_data in (True, False):
+        mid = dataclasses.replace(config.PROFILES["gpu-small"], name="gpu-mid", small_data=small_data)
+        monkeypatch.setitem(config.PROFILES, "gpu-mid", mid)
+        googlenet, vgg = resolve("googlenet_baseline", "gpu-mid"), resolve("vgg19_baseline", "gpu-mid")
+        assert ("init_scale" in googlenet["model"]) == small_data  # SMALL_DATA_RECIPE["googlenet"]
+        assert vgg["train"]["lr"] == round(mid.lr * config.LR_SCALE["vgg19"], 12) and googlenet["train"]["lr"] == mid.lr
+    # the cpu profile's own settings for the torchvision nets: their 600 steps at LR 0.05, scaled for VGG19
+    assert resolve("vgg19_baseline", "cpu")["train"]["lr"] == 0.01 and resolve("baseline", "cpu")["train"]["lr"] == 0.1
+    assert resolve("resnet50_rotated", "cpu")["train"]["steps"] == 600 and resolve("rotated", "cpu")["train"]["steps"] == 2400
+
+
 def test_profiles_for_gpus_reach_the_articles_final_map():
     from banding_lib import models
 
