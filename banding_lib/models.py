@@ -189,6 +189,18 @@ def make_head(head, c, s, classes, *, n_masks, groups, hidden):
     return makers[head]()
 
 
+def _check_layer_table(kernels: tuple, blocks: tuple, pools: int) -> None:
+    """ValueError unless `kernels` has one odd size per group, `blocks` names distinct groups with block0 and
+    block5, and `pools` pools fit between the kept blocks (see simplified_net)."""
+    if len(kernels) != len(GROUPS) or not all(isinstance(k, int) and k >= 1 and k % 2 for k in kernels):
+        raise ValueError(f"kernels must be {len(GROUPS)} odd positive ints, one per group {BLOCKS}, got {list(kernels)}")
+    unknown = [b for b in blocks if b not in BLOCKS]
+    if unknown or "block0" not in blocks or "block5" not in blocks or len(set(blocks)) != len(blocks):
+        raise ValueError(f"blocks must name distinct groups of {BLOCKS}, including block0 and block5, got {list(blocks)}")
+    if pools > len(blocks) - 1:
+        raise ValueError(f"pools={pools} but only {len(blocks) - 1} pools sit between the {len(blocks)} kept blocks")
+
+
 def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="gap", coordconv=False,
                    n_masks=3, groups=16, hidden=4096, init_scale=1.0, kernels=KERNELS, blocks=BLOCKS):
     """The article's simplified network: (B, 3, in_size, in_size) -> (B, num_classes) logits.
@@ -218,15 +230,8 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
         raise ValueError(f"init_scale must be > 0, got {init_scale!r}")
     if n_masks < 1 or groups < 1 or hidden < 1:
         raise ValueError(f"n_masks, groups and hidden must be >= 1, got {n_masks}, {groups}, {hidden}")
-
     kernels, blocks = tuple(kernels), tuple(blocks)
-    if len(kernels) != len(GROUPS) or not all(isinstance(k, int) and k >= 1 and k % 2 for k in kernels):
-        raise ValueError(f"kernels must be {len(GROUPS)} odd positive ints, one per group {BLOCKS}, got {list(kernels)}")
-    unknown = [b for b in blocks if b not in BLOCKS]
-    if unknown or "block0" not in blocks or "block5" not in blocks or len(set(blocks)) != len(blocks):
-        raise ValueError(f"blocks must name distinct groups of {BLOCKS}, including block0 and block5, got {list(blocks)}")
-    if pools > len(blocks) - 1:
-        raise ValueError(f"pools={pools} but only {len(blocks) - 1} pools sit between the {len(blocks)} kept blocks")
+    _check_layer_table(kernels, blocks, pools)
 
     layers = OrderedDict()
     in_ch, size = 3, in_size
