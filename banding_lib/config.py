@@ -1,11 +1,11 @@
 """What a run is: the profiles (how big, how long), ONE table of runs (what is trained), and `resolve`.
 
-    RUNS      every run of the book, by preset name: architecture, model keywords (head / intervention,
-              layer table), data interventions, LR scale, per-profile recipe, seeds, what it is and what
-              the article found
+    RUNS      every run of the book, by preset name: network (models.NETWORKS), model keywords (head /
+              intervention, layer table), data interventions, seeds, what it is and what the article found
     STUDY     the scale study's points: a preset with overrides of the profile, one thing varied at a time
     PROFILES  smoke (tests), cpu (the default, 2 cores), gpu-small (the whole book on one GPU), gpu (the
-              article's scale)
+              article's scale); each holds the settings of each family of networks, and whether the
+              torchvision nets take their small-data recipes (SMALL_DATA_RECIPE)
 
 `resolve(preset, profile, seed, **overrides)` turns them into a run's config: a JSON-able dict holding
 everything that decides the run. It is pure (no file access but the CPU flags, read once): finished results load without the photos,
@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass
 
 from . import hardware
-from .models import BLOCKS, SHORT_BLOCKS
+from .models import BLOCKS, NETWORKS, SHORT_BLOCKS
 
 FORMAT = 1  # bump when the layout of a results folder changes incompatibly; part of every config
 # The recipe version: bump it with any change to what a run computes for a given config (training loop,
@@ -31,16 +31,19 @@ FORMAT = 1  # bump when the layout of a results folder changes incompatibly; par
 RECIPE = 2
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Profile:
-    """How big and how long. One frozen instance per profile in PROFILES."""
+    """How big and how long. One frozen instance per profile in PROFILES, built with keywords."""
 
     name: str
     dataset: str  # photo set name or path (see data.split_folder); "synthetic" = built-in scenes, no files
     image_size: int  # px, images decoded (or streamed) at this size
     in_size: int  # px, network input: random-resized crops of the decoded image
-    simplified: dict  # scale of the simplified net: width, pools, init_scale (see models.simplified_net)
-    torchvision: dict  # scale of the torchvision architectures: width, stem_pool
+    # The settings of each family of networks (models.NETWORKS[arch].family) on this profile: model keywords
+    # and Profile fields that differ for that family, applied as the preset's overrides would be
+    simplified: dict  # the simplified net: width, pools, init_scale, blocks (see models.simplified_net)
+    torchvision: dict  # the torchvision architectures: width, stem_pool (see architectures.torchvision_net)
+    small_data: bool = False  # the torchvision nets take their small-data recipes (SMALL_DATA_RECIPE)
     batch_size: int  # global batch (split across DDP ranks)
     steps: int  # optimizer steps; 0 = run `epochs` epochs
     epochs: int = 0  # used when steps == 0
@@ -72,13 +75,14 @@ class Profile:
 # (config["machine"], which results.config_hash skips). Older fields of that kind (threads, workers, ...)
 # stay in config["train"] so that finished results keep their folders.
 MACHINE_FIELDS = ("decode",)
-_SCALE_FIELDS = ("name", "simplified", "torchvision")
+_SCALE_FIELDS = ("name", "simplified", "torchvision", "small_data")  # what the networks get, not config["train"]
 
 PROFILES = {
     # seconds: tests and CI, built-in synthetic scenes, no photos, no network
-    "smoke": Profile("smoke", "synthetic", 32, 32, dict(width=0.125, pools=3, init_scale=0.1),
-                     dict(width=0.0625), batch_size=16, steps=12, lr=0.05, warmup=2, log_every=4,
-                     checkpoint_every=4, val_subset=64, threads=1, synthetic_images=256),
+    "smoke": Profile(name="smoke", dataset="synthetic", image_size=32, in_size=32,
+                     simplified=dict(width=0.125, pools=3, init_scale=0.1), torchvision=dict(width=0.0625),
+                     batch_size=16, steps=12, lr=0.05, warmup=2, log_every=4, checkpoint_every=4, val_subset=64,
+                     threads=1, synthetic_images=256),
     # the default: Imagenette photos on a 2-core CPU, two runs at a time. Chosen by the baseline's validation
     # accuracy at a fixed CPU budget on seed 0, never by its bands (benchmarks/recipe_search.py, its table in
     # benchmarks/recipe_search.json and on book page 06_scale), then confirmed on seeds 1 and 2: the article's
@@ -86,23 +90,27 @@ PROFILES = {
     # input and 3 pools end on a 7x7 map as the article's 224 px and 5 pools; the usual weight decay 5e-4 (the
     # profile before it used 2e-2: its nets barely learned and every head banded). The torchvision nets drop
     # their stem's first max pool so that 56 px still ends on a 4x4 (VGG19: 3x3) map, with their own recipes
-    # (SMALL_DATA_RECIPE).
+    # (SMALL_DATA_RECIPE) and their earlier 600 steps at LR 0.05: at the simplified net's 2400 steps the nine
+    # runs would take hours on 2 cores; a run that does not learn is graded inconclusive (article.learned).
     "cpu": Profile(name="cpu", dataset="imagenette2-160", image_size=64, in_size=56,
                    simplified=dict(width=0.1875, pools=3, init_scale=1.0, blocks=list(SHORT_BLOCKS)),
-                   torchvision=dict(width=0.125, stem_pool=False), batch_size=64, steps=2400, lr=0.1, warmup=60,
-                   weight_decay=5e-4, label_smoothing=0.1, crop_scale=(0.35, 1.0), log_every=200,
-                   checkpoint_every=100, val_subset=500, threads=1),
+                   torchvision=dict(width=0.125, stem_pool=False, steps=600, lr=0.05, log_every=50),
+                   small_data=True, batch_size=64, steps=2400, lr=0.1, warmup=60, weight_decay=5e-4,
+                   label_smoothing=0.1, crop_scale=(0.35, 1.0), log_every=200, checkpoint_every=100,
+                   val_subset=500, threads=1),
     # the whole book on one GPU: Imagenette at 320 px (python -m banding_lib fetches it when online), the
     # article's network at full width on 224 px crops (5 pools: a 7x7 final map, as the article), the torchvision
     # nets at full width with their stem pools (7x7), decoded once into memory (9469 images at 256 px: 1.9 GB).
     # The usual weight decay 5e-4 and the framework's init (as the cpu profile's recipe, chosen for learning),
     # 3000 steps of 256 (81 epochs). Not yet run on hardware: benchmarks/run.py cuda measures its speed.
-    "gpu-small": Profile("gpu-small", "imagenette2-320", 256, 224, dict(width=1.0, pools=5, init_scale=1.0),
-                         dict(width=1.0), batch_size=256, steps=3000, lr=0.1, warmup=300, weight_decay=5e-4,
+    "gpu-small": Profile(name="gpu-small", dataset="imagenette2-320", image_size=256, in_size=224,
+                         simplified=dict(width=1.0, pools=5, init_scale=1.0), torchvision=dict(width=1.0),
+                         small_data=True, batch_size=256, steps=3000, lr=0.1, warmup=300, weight_decay=5e-4,
                          log_every=250, checkpoint_every=500, val_subset=1000, workers=8),
     # the article's scale: ImageNet at 224 px, 90 epochs, batch 512 then 1024 from epoch 30, streamed from
     # disk by DataLoader workers; torchrun --nproc_per_node 8 (--nnodes N for more machines)
-    "gpu": Profile("gpu", "imagenet", 256, 224, dict(width=1.0, pools=5, init_scale=1.0), dict(width=1.0),
+    "gpu": Profile(name="gpu", dataset="imagenet", image_size=256, in_size=224,
+                   simplified=dict(width=1.0, pools=5, init_scale=1.0), torchvision=dict(width=1.0),
                    batch_size=512, steps=0, epochs=90, late_batch=(30, 1024), lr=0.2, warmup=2500,
                    label_smoothing=0.0, log_every=500, checkpoint_every=2000, val_subset=10000,
                    stream=True, workers=12, compile=True),
@@ -111,30 +119,23 @@ PROFILES = {
 
 # --- the table of runs ---
 
-# Each architecture's recipe on small data (cpu and gpu-small profiles). The usual weight decay 5e-4 and the
-# framework's own init for all three: an earlier choice (ResNet50 at decay 2e-2 and conv init x0.1) was made
-# for its bands, and the learning issue's rule chooses recipes by accuracy, never by bands. On the cpu profile
-# they keep their earlier 600 steps at LR 0.05 (SMALL_DATA_CPU): at the simplified net's 2400 steps the nine
-# runs would take hours on 2 cores; a run that does not learn is graded inconclusive (article.learned).
+# Each architecture's recipe on small data (the profiles with small_data=True), over the profile's settings for
+# its family. The usual weight decay 5e-4 and the framework's own init for all three: an earlier choice (ResNet50
+# at decay 2e-2 and conv init x0.1) was made for its bands, and the learning issue's rule chooses recipes by
+# accuracy, never by bands.
 SMALL_DATA_RECIPE = {"googlenet": {"weight_decay": 5e-4, "init_scale": 1.0},
                      "resnet50": {"weight_decay": 5e-4, "init_scale": 1.0},
                      "vgg19": {"weight_decay": 5e-4}}
-SMALL_DATA_CPU = {"steps": 600, "log_every": 50}
-# A profile's LR times this: plain VGG19 (no batch norm) does not start learning at the LR that suits the
-# others (cpu profile: loss stuck at ln 10 for 600 steps at 0.05 and 0.02); VGG was trained at 0.01 per 256.
+# A profile's LR (for the network's family) times this: plain VGG19 (no batch norm) does not start learning at
+# the LR that suits the others (cpu profile: loss stuck at ln 10 for 600 steps at 0.05 and 0.02); VGG was
+# trained at 0.01 per 256.
 LR_SCALE = {"vgg19": 0.2}
 THREE_SEEDS = (0, 1, 2)  # for the runs whose comparison carries the article's claim
 
 
 def _run(about, article, head="gap", data=None, seeds=(0,), arch="simplified", **model):
-    spec = {"arch": arch, "model": {"head": head, **model}, "data": data or {}, "seeds": tuple(seeds),
+    return {"arch": arch, "model": {"head": head, **model}, "data": data or {}, "seeds": tuple(seeds),
             "about": about, "article": article}
-    if arch != "simplified":
-        spec |= {"lr_scale": LR_SCALE.get(arch, 1.0),
-                 "recipe": {"cpu": {**SMALL_DATA_RECIPE[arch], **SMALL_DATA_CPU,
-                                    "lr": round(0.05 * LR_SCALE.get(arch, 1.0), 12)},
-                            "gpu-small": SMALL_DATA_RECIPE[arch]}}
-    return spec
 
 
 # What figures 9-11 retrain, and what they show (row / column share of the article's pictures, see ARTICLE.md)
@@ -239,10 +240,8 @@ def check_preset(name: str) -> str:
 
 
 def _model_keywords(arch: str) -> set:
-    from . import architectures, models  # builders only read, never called: no cycle at import time
-
-    builder = models.simplified_net if arch == "simplified" else architectures.torchvision_net
-    return set(inspect.signature(builder).parameters) - {"arch", "num_classes"}
+    builder, _ = NETWORKS[arch].load()  # read, never called
+    return set(inspect.signature(builder).parameters) - {"num_classes"}
 
 
 def _check_overrides(overrides: dict, prof: Profile, fields: set, arch: str) -> None:
@@ -264,24 +263,24 @@ def _check_overrides(overrides: dict, prof: Profile, fields: set, arch: str) -> 
 def resolve(preset: str, profile: str = "cpu", seed: int = 0, data_root=None, **overrides) -> dict:
     """The resolved config of a run: everything that decides its outcome, JSON-able; no file access.
     overrides: Profile fields (steps=..., lr=...) or model keywords (init_scale=..., width=...); they win over
-    the preset's recipe on this profile, which wins over the profile. data_root: where the photo sets lie
-    (None: data.data_root's default, looked up when the run loads its photos)."""
+    the network's settings on this profile (its family's dict, SMALL_DATA_RECIPE, the LR times LR_SCALE),
+    which win over the profile. data_root: where the photo sets lie (None: data.data_root's default, looked
+    up when the run loads its photos)."""
     spec = RUNS[check_preset(preset)]
     prof = get_profile(profile)
     arch = spec["arch"]
     fields = {f.name for f in dataclasses.fields(Profile)} - set(_SCALE_FIELDS)
     _check_overrides(overrides, prof, fields, arch)
-    scale = dict(prof.simplified if arch == "simplified" else prof.torchvision)
-    prof_over = {"lr": round(prof.lr * spec.get("lr_scale", 1.0), 12)}  # an explicit lr= override wins
-    settings = {**spec.get("recipe", {}).get(profile, {}), **overrides}
-    prof_over.update({k: v for k, v in settings.items() if k in fields})
-    scale.update({k: v for k, v in settings.items() if k not in fields})
-    prof = dataclasses.replace(prof, **prof_over)
+    network = {**getattr(prof, NETWORKS[arch].family), **(SMALL_DATA_RECIPE.get(arch, {}) if prof.small_data else {})}
+    lr = round(network.pop("lr", prof.lr) * LR_SCALE.get(arch, 1.0), 12)  # an explicit lr= override wins
+    settings = {**network, "lr": lr, **overrides}
+    model = {k: v for k, v in settings.items() if k not in fields}
+    prof = dataclasses.replace(prof, **{k: v for k, v in settings.items() if k in fields})
     train = {k: v for k, v in dataclasses.asdict(prof).items() if k not in _SCALE_FIELDS + MACHINE_FIELDS}
     train["precision"] = hardware.precision(prof.amp, prof.precision)  # part of the identity: bf16 != fp32
     return {
         "preset": preset, "profile": profile, "seed": int(seed), "arch": arch,
-        "model": {**spec["model"], **scale, "in_size": prof.in_size},
+        "model": {**spec["model"], **model, "in_size": prof.in_size},
         "data": {"dataset": prof.dataset, **spec["data"]},
         "train": train,
         "format": FORMAT, "recipe_version": RECIPE,

@@ -30,9 +30,6 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
-# torchvision 0.29 deprecates its image decoders for TorchCodec (not in this pinned stack); they still work
-warnings.filterwarnings("ignore", "The image decoding and encoding capabilities of TorchVision", DeprecationWarning)
-
 IMAGENETTE = {"imagenette2-160": "160px", "imagenette2-320": "320px", "imagenette2": "full"}
 KNOWN_SETS = (*IMAGENETTE, "imagenet")
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
@@ -203,18 +200,22 @@ def decode_batch(files: list[tuple[str, bytes]], size: int, device) -> torch.Ten
     encoded = [torch.frombuffer(bytearray(f), dtype=torch.uint8) for _, f in files]
     jpeg = [i for i, raw in enumerate(encoded) if raw[:2].tolist() == [0xFF, 0xD8]]
     out = [None] * len(encoded)
-    if jpeg:
-        try:
-            for i, img in zip(jpeg, decode_jpeg([encoded[i] for i in jpeg], mode=ImageReadMode.RGB, device=device)):
-                out[i] = img
-        except RuntimeError:  # one bad JPEG fails the whole call: decode them one by one below
-            pass
-    for i, raw in enumerate(encoded):
-        if out[i] is None:
+    with warnings.catch_warnings():
+        # torchvision 0.29 deprecates its image decoders for TorchCodec (not in this pinned stack); they still work
+        warnings.filterwarnings("ignore", "The image decoding and encoding capabilities of TorchVision",
+                                DeprecationWarning)
+        if jpeg:
             try:
-                out[i] = decode_image(raw, mode=ImageReadMode.RGB).to(device)
-            except (RuntimeError, ValueError) as err:
-                warnings.warn(f"skipping unreadable image {files[i][0]} ({err})", stacklevel=1)
+                for i, img in zip(jpeg, decode_jpeg([encoded[i] for i in jpeg], mode=ImageReadMode.RGB, device=device)):
+                    out[i] = img
+            except RuntimeError:  # one bad JPEG fails the whole call: decode them one by one below
+                pass
+        for i, raw in enumerate(encoded):
+            if out[i] is None:
+                try:
+                    out[i] = decode_image(raw, mode=ImageReadMode.RGB).to(device)
+                except (RuntimeError, ValueError) as err:
+                    warnings.warn(f"skipping unreadable image {files[i][0]} ({err})", stacklevel=1)
     return torch.stack([fit(img, size) for img in out if img is not None])
 
 

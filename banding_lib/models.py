@@ -1,10 +1,13 @@
-"""The article's simplified network, its head interventions, and the named presets of every run.
+"""The article's simplified network, its head interventions, and the table of networks a run can train
+(NETWORKS: the simplified net and torchvision's, by config["arch"]; `build` makes a run's model from it).
 
 Tensors are NCHW: y is the H axis (dim 2), x the W axis (dim 3). Conv layers are addressed by
 module path, "block0.a" ... "block5.b", as everywhere else in banding_lib.
 """
 import math
 from collections import OrderedDict
+from functools import partial
+from typing import Callable, NamedTuple
 
 import torch
 import torch.nn as nn
@@ -186,6 +189,18 @@ def make_head(head, c, s, classes, *, n_masks, groups, hidden):
     return makers[head]()
 
 
+def _check_layer_table(kernels: tuple, blocks: tuple, pools: int) -> None:
+    """ValueError unless `kernels` has one odd size per group, `blocks` names distinct groups with block0 and
+    block5, and `pools` pools fit between the kept blocks (see simplified_net)."""
+    if len(kernels) != len(GROUPS) or not all(isinstance(k, int) and k >= 1 and k % 2 for k in kernels):
+        raise ValueError(f"kernels must be {len(GROUPS)} odd positive ints, one per group {BLOCKS}, got {list(kernels)}")
+    unknown = [b for b in blocks if b not in BLOCKS]
+    if unknown or "block0" not in blocks or "block5" not in blocks or len(set(blocks)) != len(blocks):
+        raise ValueError(f"blocks must name distinct groups of {BLOCKS}, including block0 and block5, got {list(blocks)}")
+    if pools > len(blocks) - 1:
+        raise ValueError(f"pools={pools} but only {len(blocks) - 1} pools sit between the {len(blocks)} kept blocks")
+
+
 def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="gap", coordconv=False,
                    n_masks=3, groups=16, hidden=4096, init_scale=1.0, kernels=KERNELS, blocks=BLOCKS):
     """The article's simplified network: (B, 3, in_size, in_size) -> (B, num_classes) logits.
@@ -215,15 +230,8 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
         raise ValueError(f"init_scale must be > 0, got {init_scale!r}")
     if n_masks < 1 or groups < 1 or hidden < 1:
         raise ValueError(f"n_masks, groups and hidden must be >= 1, got {n_masks}, {groups}, {hidden}")
-
     kernels, blocks = tuple(kernels), tuple(blocks)
-    if len(kernels) != len(GROUPS) or not all(isinstance(k, int) and k >= 1 and k % 2 for k in kernels):
-        raise ValueError(f"kernels must be {len(GROUPS)} odd positive ints, one per group {BLOCKS}, got {list(kernels)}")
-    unknown = [b for b in blocks if b not in BLOCKS]
-    if unknown or "block0" not in blocks or "block5" not in blocks or len(set(blocks)) != len(blocks):
-        raise ValueError(f"blocks must name distinct groups of {BLOCKS}, including block0 and block5, got {list(blocks)}")
-    if pools > len(blocks) - 1:
-        raise ValueError(f"pools={pools} but only {len(blocks) - 1} pools sit between the {len(blocks)} kept blocks")
+    _check_layer_table(kernels, blocks, pools)
 
     layers = OrderedDict()
     in_ch, size = 3, in_size
@@ -304,15 +312,35 @@ def train_flops(config: dict, num_classes: int = 10) -> float:
     return counter.get_total_flops() / 2
 
 
-def build(config: dict, num_classes: int):
-    """(model, names of the layers a run tracks) for a resolved config (config.resolve): the simplified net
-    or a torchvision architecture, freshly initialized from the current torch seed."""
-    if config["arch"] == "simplified":
-        model = simplified_net(num_classes, **config["model"])
-        names = conv_layer_names(model)
-        return model, [n for n in LAST_LAYERS if n in names] + ["block0.a"]
+class Network(NamedTuple):
+    """A network a run can train: where its settings are on each profile, and how to build it."""
+
+    family: str  # the Profile field with this network's settings on each profile: "simplified" or "torchvision"
+    load: Callable  # () -> (builder: (num_classes, **config["model"]) -> nn.Module, names of the layers a run tracks)
+
+
+def _torchvision(arch: str):
+    """architectures.torchvision_net for `arch` and the article's layers in it. Imported on first use, so that
+    importing models (and config, which reads NETWORKS) does not import torchvision."""
     from .architectures import ARTICLE_LAYERS, TYPICAL_LAYERS, torchvision_net
 
-    arch = config["arch"]
-    model = torchvision_net(arch, num_classes, **config["model"])
-    return model, list(ARTICLE_LAYERS[arch]) + ([TYPICAL_LAYERS[arch]] if arch in TYPICAL_LAYERS else [])
+    typical = (TYPICAL_LAYERS[arch],) if arch in TYPICAL_LAYERS else ()
+    return partial(torchvision_net, arch), ARTICLE_LAYERS[arch] + typical
+
+
+# Every network a run can train, by config["arch"]: the one table that `build`, the override check and
+# config.resolve read. The simplified net tracks its last layers (those kept) and the first.
+NETWORKS = {
+    "simplified": Network("simplified", lambda: (simplified_net, LAST_LAYERS + ("block0.a",))),
+    **{arch: Network("torchvision", partial(_torchvision, arch))
+       for arch in ("googlenet", "resnet50", "vgg19", "alexnet")},  # architectures.ARCHS, without importing it
+}
+
+
+def build(config: dict, num_classes: int):
+    """(model, names of the layers a run tracks) for a resolved config (config.resolve): the network
+    config["arch"] of NETWORKS with config["model"]'s keywords, freshly initialized from the current torch seed."""
+    builder, layers = NETWORKS[config["arch"]].load()
+    model = builder(num_classes, **config["model"])
+    modules = dict(model.named_modules())
+    return model, [name for name in layers if name in modules]

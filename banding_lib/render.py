@@ -1,11 +1,11 @@
 """Offline rendering of the book's charts: every chart is drawn by a vendored Vega bundle, never a CDN, and
-can be written as a static file.
+can be rendered to a static PNG.
 
 `write_js_bundle(folder)` writes vega + vega-lite + vega-embed (one file, from vl-convert, matched to
 altair's Vega-Lite version) into the folder it is given (the book's `static`, published as `_static`);
 `use_offline_renderer(folder)` makes every chart output an HTML snippet that loads that file from the page's
 `_static/` folder.
-`save_svg` and `to_png` render a chart to a file or PNG bytes with vl-convert (no browser, no network).
+`to_png` renders a chart to PNG bytes with vl-convert (no browser, no network).
 """
 from __future__ import annotations
 
@@ -20,18 +20,6 @@ from .results import atomic_write
 
 
 # -------------------------------------------------------------------------------------------- export
-def save_svg(chart, path, scale=2.0) -> Path:
-    """Write `chart` as a static file, format from the suffix (.svg, .png, .pdf), rendered by vl-convert
-    (no browser, no network). scale: pixel density for PNG."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt not in ("svg", "png", "pdf"):
-        raise ValueError(f"unsupported format {path.suffix!r}; use .svg, .png or .pdf")
-    chart.save(str(path), format=fmt, **({"scale_factor": scale} if fmt == "png" else {}))
-    return path
-
-
 def to_png(chart, scale=1.0) -> bytes:
     """PNG bytes of a chart, rendered by vl-convert."""
     import vl_convert as vlc

@@ -156,13 +156,3 @@ def load_run(folder) -> Run:
                                  "corrupt or replaced); delete the folder to retrain")
     blob = load_torch(folder / "weights.pt", "weights file")
     return Run(folder, metrics["config"], metrics, blob["final"], blob["init"])
-
-
-def find_runs(root=None, preset: str | None = None, profile: str | None = None) -> list[Run]:
-    """Every finished run under the results root, optionally filtered."""
-    runs = []
-    for folder in sorted(results_root(root).glob("*/metrics.json")):
-        run = load_run(folder.parent)
-        if (preset is None or run.config["preset"] == preset) and (profile is None or run.config["profile"] == profile):
-            runs.append(run)
-    return runs

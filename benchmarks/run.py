@@ -214,7 +214,7 @@ def throughput(args) -> int:
             loss.backward()
             opt.step()
 
-        def real_step():  # what train._train_locked does per step: index the uint8 set, augment, step
+        def real_step():  # what train._fit does per step: index the uint8 set, augment, step
             idx = torch.randint(0, len(images), (batch,), generator=g)
             x = data.augment(images[idx], in_size, train=True, crop_scale=tuple(cfg["crop_scale"]), generator=g)
             step(x, labels[idx])

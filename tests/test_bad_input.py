@@ -117,7 +117,7 @@ def test_unknown_preset(capsys):
 
 def test_unknown_profile(capsys):
     err = cli_error(capsys, "train", "baseline", "--profile", "fast")
-    assert "unknown profile 'fast'; valid profiles: smoke, cpu, gpu" in err
+    assert "unknown profile 'fast'; valid profiles: smoke, cpu, gpu-small, gpu" in err
 
 
 def test_unknown_model_for_scan(capsys):
@@ -173,7 +173,7 @@ def test_notebook_parameter_of_the_wrong_type(params, message):
 
 
 @pytest.mark.parametrize("params, message", [
-    (dict(profile="fast"), "unknown profile 'fast'; valid profiles: smoke, cpu, gpu"),
+    (dict(profile="fast"), "unknown profile 'fast'; valid profiles: smoke, cpu, gpu-small, gpu"),
     (dict(runs=["baseline", "rotatd"]), "notebook parameter 'runs': unknown preset 'rotatd'; valid presets: baseline"),
 ])
 def test_notebook_parameter_of_an_unknown_value(params, message):
@@ -264,7 +264,8 @@ def test_data_accepts_an_image_folder_tree_and_quiet_is_quiet(capsys, tmp_path):
     assert main([str(a) for a in argv]) == 0
     out = capsys.readouterr()
     assert out.err == "" and "decode" not in out.out  # no progress bars, training or decoding
-    (run,) = results.find_runs(tmp_path / "r")
+    (metrics,) = (tmp_path / "r").glob("*/metrics.json")  # the one finished run
+    run = results.load_run(metrics.parent)
     assert run.config["data"]["dataset"] == str(tmp_path / "my_photos") and run.metrics["num_classes"] == 2
 
 

@@ -30,6 +30,20 @@ def test_an_architectures_recipe_applies_on_its_profiles_and_overrides_win():
     assert "init_scale" not in resolve("googlenet_baseline", "gpu")["model"]  # no recipe at the article's scale
 
 
+def test_a_new_profile_takes_the_small_data_recipes_by_its_flag_not_its_name(monkeypatch):
+    import dataclasses
+
+    for small_data in (True, False):
+        mid = dataclasses.replace(config.PROFILES["gpu-small"], name="gpu-mid", small_data=small_data)
+        monkeypatch.setitem(config.PROFILES, "gpu-mid", mid)
+        googlenet, vgg = resolve("googlenet_baseline", "gpu-mid"), resolve("vgg19_baseline", "gpu-mid")
+        assert ("init_scale" in googlenet["model"]) == small_data  # SMALL_DATA_RECIPE["googlenet"]
+        assert vgg["train"]["lr"] == round(mid.lr * config.LR_SCALE["vgg19"], 12) and googlenet["train"]["lr"] == mid.lr
+    # the cpu profile's own settings for the torchvision nets: their 600 steps at LR 0.05, scaled for VGG19
+    assert resolve("vgg19_baseline", "cpu")["train"]["lr"] == 0.01 and resolve("baseline", "cpu")["train"]["lr"] == 0.1
+    assert resolve("resnet50_rotated", "cpu")["train"]["steps"] == 600 and resolve("rotated", "cpu")["train"]["steps"] == 2400
+
+
 def test_profiles_for_gpus_reach_the_articles_final_map():
     from banding_lib import models
 
@@ -64,3 +78,41 @@ def test_every_run_of_the_book_builds_on_every_profile(profile):
     with torch.device("meta"):  # shapes only: full-width nets in no time and no memory
         for c in config.book_configs(profile):
             models.build(c, 10)
+
+
+def _run_names(monkeypatch, bf16: bool) -> dict:
+    """{"<profile>/<precision>": book and study folder names and a digest of the full configs}, as if on a
+    CPU with (bf16=True) or without bf16 units and no GPU."""
+    import hashlib
+    import json
+
+    import torch
+
+    from banding_lib import hardware
+
+    monkeypatch.setattr(hardware, "cpu_has_bf16", lambda: bf16)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    out = {}
+    for profile in config.PROFILES:
+        book = config.book_configs(profile)
+        study = [c for _, c in config.study_configs(profile)]
+        out[f"{profile}/{'bf16' if bf16 else 'fp32'}"] = {
+            "book": [results.run_dir(c, "/r").name for c in book],
+            "study": [results.run_dir(c, "/r").name for c in study],
+            "full": hashlib.sha1(json.dumps(book + study, sort_keys=True, default=str).encode()).hexdigest()}
+    return out
+
+
+@pytest.mark.parametrize("bf16", [False, True], ids=["fp32", "bf16"])
+def test_every_resolved_config_is_the_one_the_result_cache_was_trained_with(monkeypatch, bf16):
+    """Results lie in folders keyed by the config's hash: a refactor of the tables must not move one.
+    tests/config_hashes.json was written by this function on the code of d9c54b6; regenerate it only with a
+    RECIPE bump (a change to what runs compute), never to make a refactor pass."""
+    import json
+    from pathlib import Path
+
+    expected = json.loads((Path(__file__).parent / "config_hashes.json").read_text())
+    for key, got in _run_names(monkeypatch, bf16).items():
+        want = expected[key]
+        assert got["book"] == want["book"] and got["study"] == want["study"], key
+        assert got["full"] == want["full"], f"{key}: a field outside the identity (machine, paths) changed"

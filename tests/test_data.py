@@ -210,6 +210,26 @@ def test_stream_with_worker_processes_and_decoding_in_batches(tmp_path):
     assert len(sub) == 2 and sub.labels.tolist() == [0, 1]
 
 
+def test_batched_decoding_hides_torchvisions_deprecation_there_only(tmp_path):
+    import io
+    import subprocess
+    import sys
+    import warnings
+    from pathlib import Path
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(buf, "JPEG")
+    filters = list(warnings.filters)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning, torchvision's DeprecationWarning included, fails the call
+        images = data.decode_batch([("red.jpg", buf.getvalue())], 16, "cpu")
+    assert images.shape == (1, 3, 16, 16) and images[0, 0].float().mean() > 150
+    assert warnings.filters == filters  # the filter is not left behind
+    check = ("import warnings, torchvision; import banding_lib.data; "  # torch and numpy add filters of their own
+             "assert not [f for f in warnings.filters if f[1] and 'TorchVision' in f[1].pattern]")
+    subprocess.run([sys.executable, "-c", check], check=True, cwd=Path(__file__).resolve().parent.parent)
+
+
 def test_stratified_subset_takes_every_class_alike():
     labels = torch.tensor([0] * 50 + [1] * 30 + [2] * 20)  # sorted by class, as ImageFolder lists them
     idx = data.stratified_subset(labels, 30)

@@ -16,7 +16,8 @@ def test_gpu_profile_streams_an_imagenet_tree_given_with_data(tmp_path):
     tree = imagenet_tree(tmp_path / "my_photos", per_class=(12, 3))  # train/ and val/ inside: the tree itself
     argv = ["train", "baseline", "--profile", "gpu", "--data", str(tree), "--results", str(tmp_path / "r"), "--quiet"]
     assert main(argv + [a for k, v in TINY.items() for a in ("--set", f"{k}={v}")]) == 0
-    (run,) = results.find_runs(tmp_path / "r")
+    (metrics,) = (tmp_path / "r").glob("*/metrics.json")  # the one finished run
+    run = results.load_run(metrics.parent)
     assert run.config["train"]["stream"] and run.config["data"]["dataset"] == str(tree)
     assert run.metrics["steps"] == 4 and run.metrics["num_classes"] == 3 and len(run.metrics["history"]) == 2
 
