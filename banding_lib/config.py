@@ -1,7 +1,7 @@
 """What a run is: the profiles (how big, how long), ONE table of runs (what is trained), and `resolve`.
 
     RUNS      every run of the book, by preset name: network (models.NETWORKS), model keywords (head /
-              intervention, layer table), data interventions, seeds, what it is and what the article found
+              intervention, layer table), data interventions, seeds, what it is (what the article found: article.CLAIMS)
     STUDY     the scale study's points: a preset with overrides of the profile, one thing varied at a time
     PROFILES  smoke (tests), cpu (the default, 2 cores), gpu-small (the whole book on one GPU), gpu (the
               article's scale); each holds the settings of each family of networks, and whether the
@@ -133,50 +133,37 @@ LR_SCALE = {"vgg19": 0.2}
 THREE_SEEDS = (0, 1, 2)  # for the runs whose comparison carries the article's claim
 
 
-def _run(about, article, head="gap", data=None, seeds=(0,), arch="simplified", **model):
-    return {"arch": arch, "model": {"head": head, **model}, "data": data or {}, "seeds": tuple(seeds),
-            "about": about, "article": article}
+def _run(about, head="gap", data=None, seeds=(0,), arch="simplified", **model):
+    return {"arch": arch, "model": {"head": head, **model}, "data": data or {}, "seeds": tuple(seeds), "about": about}
 
 
-# What figures 9-11 retrain, and what they show (row / column share of the article's pictures, see ARTICLE.md)
+# What figures 9-11 retrain (what the article found: banding_lib.article.CLAIMS)
 _ARCH_VARIANTS = {  # variant -> (head, rotate90, what it is)
     "baseline": ("gap", False, "global average pooling, upright images"),
     "rotated": ("gap", True, "global average pooling, images rotated 90 degrees"),
     "flatten": ("flatten", False, "global pooling removed, the classifier sees the whole last map"),
 }
-_ARCH_FINDINGS = {
-    ("googlenet", "baseline"): "banded (0.75 / 0.19)",
-    ("googlenet", "rotated"): "vertical bands (0.19 / 0.73)",
-    ("googlenet", "flatten"): "banding weakened (0.54 / 0.27)",
-    ("resnet50", "baseline"): "banded (0.91 / 0.08)",
-    ("resnet50", "rotated"): "vertical bands (0.09 / 0.90)",
-    ("resnet50", "flatten"): "banding weakened (0.72 / 0.22)",
-    ("vgg19", "baseline"): "banded (0.84 / 0.13)",
-    ("vgg19", "rotated"): "vertical bands (0.12 / 0.86)",
-    ("vgg19", "flatten"): "still banded (0.84 / 0.14); the authors suspect a bug in that run",
-}
 
 # Every run of the book: the article's simplified net with each intervention, the follow-ups it proposed but
 # never ran, and figures 9-11's three architectures retrained three ways.
 RUNS = {
-    "baseline": _run("GAP then FC", "5b fully banded, 5a mostly banded", seeds=THREE_SEEDS),
-    "rotated": _run("inputs rotated 90 degrees", "vertical bands in 5b and mostly in 5a", data={"rotate90": True},
+    "baseline": _run("GAP then FC", seeds=THREE_SEEDS),
+    "rotated": _run("inputs rotated 90 degrees", data={"rotate90": True},
                     seeds=THREE_SEEDS),
-    "flatten": _run("no GAP, FC over the whole map", "5b not banded, 5a still banded", "flatten", seeds=THREE_SEEDS),
-    "x_pool": _run("average over x only, then FC", "5b not banded, 5a banded", "x", seeds=THREE_SEEDS),
-    "masks3": _run("3 learned spatial masks before FC", "still banded", "masks", n_masks=3),
-    "masks5": _run("5 learned spatial masks before FC", "still banded", "masks", n_masks=5),
-    "masks16": _run("16 learned spatial masks before FC", "still banded", "masks", n_masks=16),
-    "mask_full": _run("a learned C x S x S mask after 5b, then GAP", "still banded", "mask_full"),
-    "attention": _run("attention pooling in place of GAP", "still banded", "attention"),
-    "coordconv": _run("CoordConv channels on the inputs of 5a and 5b", "still banded", coordconv=True),
-    "groups": _run("5b in 16 channel groups, each with its own FC", "still banded", "groups"),
-    "maxpool_fc": _run("global max pool, FC 4096, FC (VGG-like)", "still banded", "maxpool_fc"),
-    "xy_pool": _run("follow-up: x-pooled and y-pooled features together", "never run", "xy"),
-    "random_rotation": _run("follow-up: random rotations by any angle as a regularizer", "never run",
-                            data={"random_rotation": 180.0}),
-    "vflip": _run("follow-up: random vertical flips", "never run", data={"vflip": True}),
-    **{f"{arch}_{variant}": _run(f"{arch}, {what}", _ARCH_FINDINGS[arch, variant], head,
+    "flatten": _run("no GAP, FC over the whole map", "flatten", seeds=THREE_SEEDS),
+    "x_pool": _run("average over x only, then FC", "x", seeds=THREE_SEEDS),
+    "masks3": _run("3 learned spatial masks before FC", "masks", n_masks=3),
+    "masks5": _run("5 learned spatial masks before FC", "masks", n_masks=5),
+    "masks16": _run("16 learned spatial masks before FC", "masks", n_masks=16),
+    "mask_full": _run("a learned C x S x S mask after 5b, then GAP", "mask_full"),
+    "attention": _run("attention pooling in place of GAP", "attention"),
+    "coordconv": _run("CoordConv channels on the inputs of 5a and 5b", coordconv=True),
+    "groups": _run("5b in 16 channel groups, each with its own FC", "groups"),
+    "maxpool_fc": _run("global max pool, FC 4096, FC (VGG-like)", "maxpool_fc"),
+    "xy_pool": _run("follow-up: x-pooled and y-pooled features together", "xy"),
+    "random_rotation": _run("follow-up: random rotations by any angle as a regularizer", data={"random_rotation": 180.0}),
+    "vflip": _run("follow-up: random vertical flips", data={"vflip": True}),
+    **{f"{arch}_{variant}": _run(f"{arch}, {what}", head,
                                  data={"rotate90": rotate}, arch=arch)
        for arch in ("googlenet", "resnet50", "vgg19") for variant, (head, rotate, what) in _ARCH_VARIANTS.items()},
 }

@@ -10,7 +10,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["00_verdict", "01_discovery", "02_simplified_net", "03_interventions", "04_popular_architectures",
          "05_follow_ups", "06_scale", "07_glossary"]
-SCORED = ["02_simplified_net", "03_interventions", "04_popular_architectures", "05_follow_ups", "06_scale"]
 # Each article figure: the page that regenerates it and a title its chart must carry.
 FIGURES = {
     1: ("01_discovery", "mixed5b"), 2: ("01_discovery", "layer4.2.conv2"), 3: ("01_discovery", "AlexNet"),
@@ -31,19 +30,22 @@ def test_every_notebook_executed_and_every_page_built(built_book):
     assert (html / "_static" / "vega-bundle.min.js").exists()
 
 
+def _baseline_5b(scores):
+    return scores[scores.book & (scores.preset == "baseline") & (scores.layer == "block5.b") & (scores.kind == "NMF")]
+
+
 def test_every_score_shown_is_in_scores_csv(built_book):
-    import pandas as pd
+    """The scores step wrote one schema, every run of the book and of the study, and the pages print its numbers."""
+    from banding_lib import config, scores as scores_step
 
-    from banding_lib import tables
-
-    scores = pd.read_csv(built_book / "book" / "scores.csv")
-    assert list(scores.columns) == tables.COLUMNS
-    assert set(scores.page) == set(SCORED)
-    base = scores[(scores.page == "02_simplified_net") & (scores.run == "baseline") & (scores.layer == "block5.b")]
+    scores = scores_step.load("smoke", built_book / "book" / "scores.csv")
+    assert list(scores.columns) == scores_step.COLUMNS
+    assert set(scores[scores.book].preset) == set(config.RUNS) and (scores.study != "").sum() > 0
+    base = scores[scores.book & (scores.preset == "baseline") & (scores.layer == "block5.b")]
     assert sorted(base[base.kind == "NMF"].seed) == [0, 1, 2] and set(base.kind) == {"W", "dW", "NMF"}
     assert scores[["row", "col"]].notna().all().all() and ((scores.row >= 0) & (scores.row <= 1)).all()
     # the grade printed on page 02 is computed from these very numbers
-    nmf = base[base.kind == "NMF"]
+    nmf = _baseline_5b(scores)
     text = (built_book / "book" / "02_simplified_net.ipynb").read_text()
     assert f"row {nmf.row.mean():.2f} / col {nmf.col.mean():.2f}" in text
 
@@ -90,11 +92,7 @@ def test_committed_scores_match_the_committed_book():
     path = ROOT / "book" / "scores.csv"
     if not path.exists():
         pytest.skip("no committed book/scores.csv")
-    scores = pd.read_csv(path)
-    for page in set(scores.page):
-        assert (ROOT / "book" / f"{page}.ipynb").exists(), page
-    nmf = scores[(scores.page == "02_simplified_net") & (scores.run == "baseline") & (scores.layer == "block5.b")
-                 & (scores.kind == "NMF")]
+    nmf = _baseline_5b(pd.read_csv(path))
     assert f"row {nmf.row.mean():.2f} / col {nmf.col.mean():.2f}" in (ROOT / "book" / "02_simplified_net.ipynb").read_text()
 
 
@@ -105,11 +103,10 @@ def test_the_verdict_page_grades_from_the_same_numbers_as_the_pages(built_book):
 
     text = (built_book / "book" / "00_verdict.ipynb").read_text()
     page = (built_book / "book" / "02_simplified_net.ipynb").read_text()
-    scores = __import__("pandas").read_csv(built_book / "book" / "scores.csv")
-    nmf = scores[(scores.page == "02_simplified_net") & (scores.run == "baseline") & (scores.layer == "block5.b")
-                 & (scores.kind == "NMF")]
+    nmf = _baseline_5b(__import__("pandas").read_csv(built_book / "book" / "scores.csv"))
     learned = all(article.learned(acc, 10) for acc in nmf.val_top1)  # smoke: 10 classes of synthetic scenes
-    grade = article.grade("banded", nmf.row.mean(), nmf.col.mean()) if learned else "inconclusive"
+    seeds = article.Seeds(nmf.row.mean(), nmf.col.mean(), tuple(nmf.row / nmf.col))
+    grade = article.BANDED_RULE.grade(seeds, None) if learned else "inconclusive"
     assert f"{nmf.row.mean():.2f} / {nmf.col.mean():.2f}" in text and grade in text
     assert f"Figure 5: {grade}" in page
     html = (built_book / "_build" / "html" / "00_verdict.html").read_text()
