@@ -179,6 +179,22 @@ def record(rows: pd.DataFrame, path="scores.csv") -> Path:
     return path
 
 
+SCORES_URL = "scores.csv"  # the CSV from any page: published at the book's root (html_extra_path in _config.yml),
+#                            beside the executed notebooks in book/ (so the link also works in Binder and Colab)
+
+
+def scores_link(page: str | None = None, what: str = "these numbers"):
+    """An HTML line to show under a chart or table: a link to scores.csv (SCORES_URL) and, given `page`, the
+    rows behind it ('Data: scores.csv, the rows where page is "03_interventions"'). Returns IPython's HTML."""
+    import html
+
+    from IPython.display import HTML
+
+    rows = f', the rows where <code>page</code> is "{html.escape(page)}"' if page else ""
+    return HTML(f'<p class="banding-data">Data behind {html.escape(what)}: <a href="{SCORES_URL}" download>'
+                f'scores.csv</a>{rows}.</p>')
+
+
 def seed_mean(rows: pd.DataFrame, preset: str, layer: str, kind: str = "NMF") -> dict:
     """Mean row / col over the seeds of `preset` at `layer` in score_rows output, with the seeds' range and
     mean val. accuracy: {row, col, row_min, row_max, col_min, col_max, seeds, val_top1}."""
