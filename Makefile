@@ -55,8 +55,15 @@ pages:
 	@mkdir -p $(BOOK)/static
 	@if [ "$(abspath $(BOOK))" != "$(abspath book)" ]; then cp -r $(addprefix book/,$(PAGES)) book/static $(BOOK)/; fi
 
+# The repository the book is published from (REPOSITORY_URL=https://github.com/OWNER/NAME, BRANCH=main): the pages'
+# Binder and Colab buttons open their executed notebooks there. The publishing workflow passes its own; none: no buttons.
+REPOSITORY_URL ?=
+BRANCH ?= main
+HTML_CONFIG := $(if $(REPOSITORY_URL),$(abspath $(OUT))/_build/_config.yml,$(abspath _config.yml))
+
 html: install pages  ## the HTML book from the executed notebooks in $(BOOK), executing nothing
-	$(VENV)/bin/jupyter-book build $(BOOK) --config $(abspath _config.yml) --toc $(abspath $(BOOK))/_toc.yml --path-output $(OUT) -W -n --keep-going
+	$(if $(REPOSITORY_URL),$(PY) book/_ext/launch.py _config.yml '$(REPOSITORY_URL)' '$(BRANCH)' $(HTML_CONFIG))
+	$(VENV)/bin/jupyter-book build $(BOOK) --config $(HTML_CONFIG) --toc $(abspath $(BOOK))/_toc.yml --path-output $(OUT) -W -n --keep-going
 
 book: install runs scores
 	$(MAKE) -j $(JOBS) notebooks

@@ -85,6 +85,23 @@ def score_table(rows) -> pd.DataFrame:
     return table
 
 
+SCORES_URL = "scores.csv"  # the CSV from any page: published at the book's root (html_extra_path in _config.yml),
+#                            beside the executed notebooks in book/ (so the link also works in Binder and Colab)
+
+
+def scores_link(presets=(), what: str = "these numbers"):
+    """An HTML line to show under a chart or table: a link to scores.csv (SCORES_URL) and, given `presets`, the
+    rows behind it ('Data behind figure 6: scores.csv, the rows where preset is "rotated"'). IPython's HTML."""
+    import html
+
+    from IPython.display import HTML
+
+    names = " or ".join(f'"{html.escape(p)}"' for p in presets)
+    rows = f", the rows where <code>preset</code> is {names}" if presets else ""
+    return HTML(f'<p class="banding-data">Data behind {html.escape(what)}: <a href="{SCORES_URL}" download>'
+                f'scores.csv</a>{rows}.</p>')
+
+
 def describe_scores(s) -> str:
     """'row 0.87 / col 0.08 (3 seeds, rows 0.85–0.89, cols 0.07–0.09; val. acc. 0.55)' from scores.seed_mean."""
     spread = (f", rows {s['row_min']:.2f}–{s['row_max']:.2f}, cols {s['col_min']:.2f}–{s['col_max']:.2f}"

@@ -1,7 +1,14 @@
 """Every page of the built book (every file of _toc.yml) in headless Chromium, from file://, as a first visit:
 no console error (JS exceptions, failed loads, console.error), every chart drawn once (vega-embed puts an <svg> or
-<canvas> into each div.banding-chart) and every saved widget view drawn once; a full-page screenshot of each page
-and a report.txt (errors and page weight: the HTML plus every file it loads, biggest first) for a person to look at.
+<canvas> into each div.banding-chart) and every saved widget view drawn once; and what a reader would have to
+squint at or scroll for, measured in the page as laid out at the window's width (1280 px):
+- no chart wider than the text column (its drawn <svg>/<canvas> against the article's content box),
+- no table cell cut short (its text ends in "..." or "…", or CSS clips it with an ellipsis),
+- no picture tile smaller than MIN_TILE_PX on a side: an <img> in the article, or one neuron's picture in a chart
+  (plots.weight_grid draws each kernel cell as a rect mark, neurons a blank cell apart: a tile is a cluster of
+  touching unstroked rects, measured in Vega's scenegraph and scaled as the chart is drawn on the page).
+A full-page screenshot of each page and a report.txt (every problem above and page weight: the HTML plus every
+file it loads, biggest first) for a person to look at.
 
     pytest tests/test_browser.py                                   # builds the smoke book (built_book, conftest.py)
     BANDING_BOOK_HTML=_build/html pytest tests/test_browser.py     # an already built book, e.g. from make html
@@ -25,6 +32,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CHART_WAIT_S = 30  # the longest a page may take to draw its charts and widgets after its load event
 SETTLE_S = 1.0  # listen this long after the charts are drawn, for late errors
+MIN_TILE_PX = 20  # the smallest side of a picture tile a reader can read (issue 19: 3x3 kernels drawn at 12 px)
 
 
 def toc_pages(toc=ROOT / "book" / "_toc.yml") -> list[str]:
@@ -119,6 +127,96 @@ DRAWN_JS = """[
     drawn: s.parentElement.querySelectorAll(":scope > .widget-subarea").length, text: ""}))]"""
 PAGE_SIZE_JS = "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
 
+# Before any script of the page: keep each chart's Vega view (and title) on its div, so that what a canvas draws
+# can be measured. The bundle sets window.vegaEmbed once; the setter wraps it.
+KEEP_VIEWS_JS = """(() => {
+  let embed;
+  Object.defineProperty(window, "vegaEmbed", {configurable: true, get: () => embed, set: f => {
+    embed = Object.assign((el, spec, opt) => f(el, spec, opt).then(r => {
+      const div = typeof el === "string" ? document.querySelector(el) : el;
+      const t = spec && spec.title;
+      div.__bandingView = r.view;
+      div.__bandingTitle = [].concat(typeof t === "object" && t !== null ? t.text : t || "").join(" ");
+      return r;
+    }), f);
+  }});
+})()"""
+
+# The text column (the article's content box) and each chart's drawn width, in CSS px.
+CHART_WIDTH_JS = """(() => {
+  const article = document.querySelector("article.bd-article") || document.querySelector("main");
+  const cs = getComputedStyle(article);
+  const column = article.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  return Array.from(document.querySelectorAll("div.banding-chart")).map(d => {
+    const m = d.querySelector("svg.marks, canvas.marks");
+    return {name: "chart #" + d.id, title: d.__bandingTitle || "", column: column,
+            width: m ? m.getBoundingClientRect().width : 0};
+  });
+})()"""
+
+# Table cells of the article whose text is cut short: ending in "..." or "…", or clipped by CSS with an ellipsis.
+TRUNCATED_CELLS_JS = """Array.from(document.querySelectorAll("article td, article th")).flatMap(c => {
+  const text = c.textContent.trim();
+  const clipped = getComputedStyle(c).textOverflow === "ellipsis" && c.scrollWidth > c.clientWidth + 1;
+  if (!(text.endsWith("...") || text.endsWith("\u2026") || clipped)) return [];
+  const table = c.closest("table"), row = c.parentElement;
+  return [{table: Array.from(document.querySelectorAll("article table")).indexOf(table),
+           row: Array.from(table.rows).indexOf(row), col: Array.from(row.cells).indexOf(c),
+           text: text.slice(-70), clipped: clipped}];
+})"""
+
+# Picture tiles smaller than the limit (passed as `limit`), in CSS px: each <img> of the article, and in each
+# chart each cluster of >= 4 touching unstroked rect items of one mark (one neuron's kernel cells; a single rect,
+# e.g. a bar or a stroked box, is no picture), from the chart's Vega scenegraph, times the chart's on-page scale.
+SMALL_TILES_JS = """((limit) => {
+  const out = [];
+  for (const img of document.querySelectorAll("article img")) {
+    const r = img.getBoundingClientRect();
+    if (Math.min(r.width, r.height) < limit)
+      out.push({name: "img " + (img.getAttribute("src") || "").slice(-60), tiles: 1, small: 1,
+                width: r.width, height: r.height});
+  }
+  for (const d of document.querySelectorAll("div.banding-chart")) {
+    const view = d.__bandingView, m = d.querySelector("svg.marks, canvas.marks");
+    if (!view || !m) continue;
+    const natural = m.tagName.toLowerCase() === "canvas" ? parseFloat(m.style.width) : m.width.baseVal.value;
+    const scale = m.getBoundingClientRect().width / natural;
+    let tiles = 0, small = 0, smallest = null;
+    const visit = mark => {
+      if (mark.marktype === "group") {
+        for (const g of mark.items || []) for (const child of g.items || []) visit(child);
+        return;
+      }
+      if (mark.marktype !== "rect") return;
+      const boxes = (mark.items || []).filter(i => !(i.stroke && i.strokeWidth !== 0) && i.bounds && !i.bounds.empty())
+        .map(i => i.bounds);
+      const parent = boxes.map((_, i) => i);
+      const find = i => parent[i] === i ? i : (parent[i] = find(parent[i]));
+      const touch = (a, b) => a.x1 <= b.x2 + 0.5 && b.x1 <= a.x2 + 0.5 && a.y1 <= b.y2 + 0.5 && b.y1 <= a.y2 + 0.5;
+      for (let i = 0; i < boxes.length; i++)
+        for (let j = i + 1; j < boxes.length; j++)
+          if (touch(boxes[i], boxes[j])) parent[find(i)] = find(j);
+      const clusters = new Map();
+      boxes.forEach((b, i) => {
+        const k = find(i), c = clusters.get(k) || {n: 0, x1: Infinity, y1: Infinity, x2: -Infinity, y2: -Infinity};
+        clusters.set(k, {n: c.n + 1, x1: Math.min(c.x1, b.x1), y1: Math.min(c.y1, b.y1),
+                         x2: Math.max(c.x2, b.x2), y2: Math.max(c.y2, b.y2)});
+      });
+      for (const c of clusters.values()) {
+        if (c.n < 4) continue;
+        tiles++;
+        const w = (c.x2 - c.x1) * scale, h = (c.y2 - c.y1) * scale;
+        if (Math.min(w, h) < limit) small++;
+        if (!smallest || Math.min(w, h) < Math.min(smallest.width, smallest.height)) smallest = {width: w, height: h};
+      }
+    };
+    visit(view.scenegraph().root);
+    if (small) out.push({name: "chart #" + d.id, title: d.__bandingTitle || "", tiles: tiles, small: small,
+                         width: smallest.width, height: smallest.height});
+  }
+  return out;
+})"""
+
 
 def console_problems(events, session, root: Path) -> list[str]:
     """One line per console error of the tab `session`: uncaught exceptions, console.error, failed loads.
@@ -170,6 +268,7 @@ def load_page(browser: Chromium, page: Path, screenshot: Path) -> dict:
     try:
         for domain in ("Page", "Runtime", "Log", "Network"):
             browser.send(f"{domain}.enable", session)
+        browser.send("Page.addScriptToEvaluateOnNewDocument", session, source=KEEP_VIEWS_JS)
         start = len(browser.events)
         browser.send("Page.navigate", session, url=page.as_uri())
         deadline = time.monotonic() + 60
@@ -183,6 +282,10 @@ def load_page(browser: Chromium, page: Path, screenshot: Path) -> dict:
             browser.listen(0.25)
         browser.listen(SETTLE_S)
         charts = browser.evaluate(session, DRAWN_JS)
+        # what a reader sees, at the window's width (before the screenshot resizes it)
+        wide = [c for c in browser.evaluate(session, CHART_WIDTH_JS) if c["width"] > c["column"] + 0.5]
+        truncated = browser.evaluate(session, TRUNCATED_CELLS_JS)
+        small_tiles = browser.evaluate(session, f"({SMALL_TILES_JS})({MIN_TILE_PX})")
         # full page: a window as tall as the page (capped), then a plain screenshot of it
         width, height = browser.evaluate(session, PAGE_SIZE_JS)
         browser.send("Emulation.setDeviceMetricsOverride", session, width=width, height=min(height, 16000),
@@ -193,7 +296,8 @@ def load_page(browser: Chromium, page: Path, screenshot: Path) -> dict:
         events = browser.events[start:]
         weight, files = page_weight(events, session, page, page.parent)
         return {"errors": console_problems(events, session, page.parent), "charts": charts,
-                "undrawn": [c for c in charts if c["drawn"] != 1], "weight": weight, "files": files}
+                "undrawn": [c for c in charts if c["drawn"] != 1], "weight": weight, "files": files,
+                "reading": reading_problems(wide, truncated, small_tiles)}
     finally:
         browser.send("Target.closeTarget", targetId=target)
         browser.send("Target.disposeBrowserContext", browserContextId=context)
@@ -204,6 +308,19 @@ def drawing_problem(c: dict) -> str:
     if c["drawn"]:
         return f"{c['name']} drawn {c['drawn']} times"
     return f"{c['name']} not drawn" + (f": {c['text']}" if c["text"] else " (empty)")
+
+
+def reading_problems(wide, truncated, small_tiles) -> list[str]:
+    """One line per chart wider than the text column, table cell cut short, or chart (or image) with tiles
+    smaller than MIN_TILE_PX: what was measured and where."""
+    def chart(c):
+        return c["name"] + (f" ({c['title'][:60]})" if c.get("title") else "")
+    lines = [f"{chart(c)} is {c['width']:.0f} px wide, the text column {c['column']:.0f} px" for c in wide]
+    lines += [f"table {t['table']} row {t['row']} column {t['col']}: cell cut short"
+              f"{' by CSS' if t['clipped'] else ''}: {t['text']!r}" for t in truncated]
+    lines += [f"{chart(t)}: {t['small']} of {t['tiles']} tiles smaller than {MIN_TILE_PX} px "
+              f"(smallest {t['width']:.1f} x {t['height']:.1f} px)" for t in small_tiles]
+    return lines
 
 
 # ------------------------------------------------------------------------------------------------ fixtures
@@ -235,9 +352,11 @@ def screenshots(tmp_path_factory):
     lines = []
     for page, r in report.items():
         lines.append(f"{page}: {len(r['errors'])} console errors, {len(r['undrawn'])} of {len(r['charts'])} charts "
-                     f"and widgets not drawn once, {r['weight'] / 1e6:.2f} MB in {len(r['files'])} files")
+                     f"and widgets not drawn once, {len(r['reading'])} reading problems, "
+                     f"{r['weight'] / 1e6:.2f} MB in {len(r['files'])} files")
         lines += [f"  error: {m}" for m in r["errors"]]
         lines += [f"  {drawing_problem(c)}" for c in r["undrawn"]]
+        lines += [f"  reading: {m}" for m in r["reading"]]
         lines += [f"  {size / 1e3:9.1f} kB  {name}" for size, name in r["files"][:8]]
     (folder / "report.txt").write_text("\n".join(lines) + "\n")
     if os.environ.get("BANDING_SCREENSHOTS"):
@@ -246,7 +365,7 @@ def screenshots(tmp_path_factory):
 
 # --------------------------------------------------------------------------------------------------- test
 @pytest.mark.parametrize("page", toc_pages())
-def test_page_loads_without_console_errors_and_draws_every_chart(page, browser, book_html, screenshots):
+def test_page_loads_without_console_errors_draws_every_chart_and_reads_at_column_width(page, browser, book_html, screenshots):
     folder, report = screenshots
     html = book_html / f"{page}.html"
     assert html.exists(), f"{page}: {html} was not built"
@@ -254,5 +373,6 @@ def test_page_loads_without_console_errors_and_draws_every_chart(page, browser, 
     r = report[page] = load_page(browser, html, shot)
     problems = [f"{page}: console error: {m}" for m in r["errors"]]
     problems += [f"{page}: {drawing_problem(c)}" for c in r["undrawn"]]
+    problems += [f"{page}: {m}" for m in r["reading"]]
     if problems:  # one line per page and message
         pytest.fail("\n".join(problems + [f"{page}: screenshot {shot}"]), pytrace=False)

@@ -29,3 +29,9 @@ def test_cluster_table_recovers_three_clusters():
     assert pct.loc[("pure", "block5.b")].idxmax() == 0  # clusters are numbered largest first (50 neurons)
     centre = np.array([int(h[1:], 16) for h in k3[k3["cluster"] == 0]["centroid"].iloc[0].split()])
     assert centre.reshape(5, 5)[:, 3:].min() > 0x00c000  # cluster 0's centroid is the green right-hand band
+
+
+def test_scores_link_points_at_the_published_csv_and_names_the_rows():
+    line = tables.scores_link(["rotated", "baseline"], "figure 6").data
+    assert 'href="scores.csv"' in line and '"rotated" or "baseline"' in line and "figure 6" in line
+    assert "where" not in tables.scores_link().data  # the whole file
