@@ -43,7 +43,8 @@ scores: runs  ## every score the book shows, computed once from the finished run
 	$(PY) -m banding_lib scores --profile $(PROFILE) --out $(BOOK)/scores.csv
 
 # pages first: the notebooks run in $(BOOK) and draw their charts with the bundle in its static folder (published as _static)
-$(BOOK)/%.ipynb: notebooks/%.py scores pages FORCE
+# (make book runs `scores` once before the notebooks: STEPS_DONE=1 keeps the sub-make from running it again)
+$(BOOK)/%.ipynb: notebooks/%.py $(if $(STEPS_DONE),,scores) pages FORCE
 	@mkdir -p $(OUT)/_build/notebooks $(BOOK)
 	$(VENV)/bin/jupytext --quiet --to ipynb -o $(OUT)/_build/notebooks/$*.ipynb $<
 	$(VENV)/bin/papermill --no-progress-bar --start-timeout 300 --cwd $(BOOK) -p profile $(PROFILE) $(OUT)/_build/notebooks/$*.ipynb $@
@@ -66,7 +67,7 @@ html: install pages  ## the HTML book from the executed notebooks in $(BOOK), ex
 	$(VENV)/bin/jupyter-book build $(BOOK) --config $(HTML_CONFIG) --toc $(abspath $(BOOK))/_toc.yml --path-output $(OUT) -W -n --keep-going
 
 book: install runs scores
-	$(MAKE) -j $(JOBS) notebooks
+	$(MAKE) -j $(JOBS) notebooks STEPS_DONE=1
 	$(MAKE) html
 	@echo "book: $(abspath $(OUT))/_build/html/index.html"
 

@@ -22,8 +22,8 @@ from . import metrics, tables
 
 KIND_SHAPES = {"W": "circle", "dW": "square", "NMF": "triangle-up", "article": "diamond"}
 MEASURE_COLOURS = {"row share": "#1f77b4", "column share": "#d62728"}
-COLUMN_WIDTH = 740  # px: the book's text column (784 px) less the chart's padding
-MIN_TILE = 18  # px: the smallest side a neuron's picture is drawn at, whatever its kernel size
+COLUMN_WIDTH = 660  # px: the book's text column (688 px in a 1280-px window) less the chart's padding
+MIN_TILE = 24  # px: the smallest side a neuron's picture is drawn at, whatever its kernel size (3x3: 8 px a cell)
 NO_FRAME = alt.ViewBackground(stroke=None)  # views drawn as pictures: no grey frame (composable, unlike configure_view)
 
 
@@ -161,7 +161,7 @@ def score_chart(rows, title=None) -> alt.FacetChart:
     noise = alt.Chart().mark_rule(strokeDash=[4, 3], color="gray").encode(
         x=alt.X("mean(null):Q"), tooltip=[alt.Tooltip("mean(null):Q", title="noise level", format=".3f")])
     layer_sort = list(dict.fromkeys(frame["layer"]))
-    return alt.layer(noise, bars, dots, paper, data=long).properties(width=420, height=alt.Step(9)).facet(
+    return alt.layer(noise, bars, dots, paper, data=long).properties(width=360, height=alt.Step(9)).facet(
         row=alt.Row("layer:N", sort=layer_sort, title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
         title=chart_title(title),
     )

@@ -6,8 +6,8 @@
 
 One row per (run, layer, kind) of every run the book shows (config.book_configs: every preset with its seeds,
 and the scale study's points), for every layer the run tracks: kind "W" (raw weight) and "dW" (weight minus
-its init) come from the run's metrics, "NMF" scores the reduced pictures (reduce.reduction, which this step
-fills the cache of), with each picture's left-right symmetry ("mirror"). `book` marks the runs of the
+its init) come from the run's metrics; for the layers the pages draw (DRAWN), "NMF" scores the reduced
+pictures (reduce.reduction, which this step fills the cache of), with their left-right symmetry ("mirror"). `book` marks the runs of the
 table of runs, `study` names the scale-study points a run is (a run can be both: the profile itself is the
 baseline's seed 0).
 """
@@ -24,6 +24,8 @@ COLUMNS = ["profile", "preset", "seed", "folder", "layer", "kind", "row", "col",
            "col_hi", "null", "mirror", "val_top1", "num_classes", "learned", "steps", "train_min",
            "train_flops_per_image", "book", "study"]
 SCORE_FIELDS = ("row", "col", "row_lo", "row_hi", "col_lo", "col_hi", "null")
+# the layers whose pictures the pages draw and score (NMF); every tracked layer gets its W and dW rows
+DRAWN = ("block5.a", "block5.b", *(layer for _, layer in article.ARCH_LAYERS.values()), "features.32")
 DEFAULT = Path("scores.csv")  # beside the executed notebooks (the pages run in book/)
 
 
@@ -40,11 +42,12 @@ def run_rows(run: results.Run) -> list[dict]:
             "train_min": m["wall_s"] / 60, "train_flops_per_image": m.get("train_flops_per_image", np.nan)}
     rows = []
     for layer in run.weights:
-        red = reduce.reduction(run.weights[layer])
-        mirror = float(np.nanmean(metrics.mirror_shares(red.kernels)))
-        for kind, s in (*((k, final["banding"][layer][k]) for k in ("W", "dW")), ("NMF", red.score.as_dict())):
-            rows.append({**base, "layer": layer, "kind": kind, **{k: s[k] for k in SCORE_FIELDS},
-                         "mirror": mirror if kind == "NMF" else np.nan})
+        for kind in ("W", "dW"):
+            rows.append({**base, "layer": layer, "kind": kind, **{k: final["banding"][layer][kind][k] for k in SCORE_FIELDS}})
+        if layer in DRAWN:
+            red = reduce.reduction(run.weights[layer])
+            rows.append({**base, "layer": layer, "kind": "NMF", **{k: getattr(red.score, k) for k in SCORE_FIELDS},
+                         "mirror": float(np.nanmean(metrics.mirror_shares(red.kernels)))})
     return rows
 
 

@@ -51,7 +51,7 @@ plots.architecture_diagram(models.describe(models.simplified_net(1001)), title="
 
 # %% tags=["hide-input"]
 scaled = first.model()
-display(tables.profile_differences(first.config, scaled, first.metrics["num_classes"]))
+display(tables.profile_differences(first.config, scaled, first.metrics["num_classes"]).style)  # a Styler: no cell cut short
 plots.architecture_diagram(models.describe(scaled), title=f"As trained here (profile {profile})")
 
 # %% [markdown]

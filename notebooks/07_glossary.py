@@ -58,4 +58,4 @@ for name, spec in config.RUNS.items():
     train = config.resolve(name, profile)["train"]
     rows.append({"run": name, "network": spec["arch"], "what it is": spec["about"], "the article found": article.found(name),
                  "seeds": len(spec["seeds"]), f"LR / weight decay ({profile})": f"{train['lr']:g} / {train['weight_decay']:g}"})
-pd.DataFrame(rows).set_index("run")
+pd.DataFrame(rows).set_index("run").style  # a Styler: no cell cut short
