@@ -35,7 +35,10 @@ def grading_key() -> str:
 def said(preset: str, layer: str) -> str:
     """What the article says of a run's layer: its pictures' numbers where it drew them, else its words."""
     art = article.article_shares().get((preset, layer))
-    return f"article {art[0]:.2f} / {art[1]:.2f}" if art else f"article: {article.found(preset)}"
+    if art:
+        return f"article {art[0]:.2f} / {art[1]:.2f}"
+    says = [c.says for c in article.CLAIMS if (c.run, c.layer) == (preset, layer)]
+    return "article: " + ("; ".join(says) if says else article.found(preset))
 
 
 def layer_line(frame: pd.DataFrame, verdicts: pd.DataFrame, preset: str, layer: str = "block5.b",

@@ -18,7 +18,7 @@
 # the mean over seeds, with the seeds' range), and a grade. **Row share**: how much of each neuron's kernel
 # picture is explained by its row means, i.e. horizontal bands; **column share**: by its column means
 # (vertical bands). Every number below comes from the scores step (`make scores`: one table of every score
-# the book shows, [scores.csv](scores.csv)), the same numbers as the pages that draw the figures.
+# the book shows, <a href="scores.csv">scores.csv</a>), the same numbers as the pages that draw the figures.
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu-small | gpu
