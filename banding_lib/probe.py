@@ -40,18 +40,26 @@ CLASSIFIER, LAYER_5A, LAYER_5B = "head.fc", "block5.a", "block5.b"
 
 
 # ------------------------------------------------------------------------------------------------ photos
+_PHOTOS: dict[str, torch.Tensor] = {}
+
+
 def probe_photos(config: dict, n_photos: int = 500) -> torch.Tensor:
     """uint8 (N, 3, H, W): a fixed class-stratified subset (data.stratified_subset) of the run's validation
-    split, at the decoded size. Reads only the val split (the synthetic set is generated as training does)."""
-    if config["data"]["dataset"] == "synthetic":
-        from . import train
+    split, at the decoded size. Reads only the val split (the synthetic set is generated as training does);
+    remembered in memory, so probing many runs of one profile loads the photos once."""
+    cfg = config["train"]
+    key = json.dumps([config["data"]["dataset"], cfg["image_size"], cfg.get("synthetic_images"),
+                      config["paths"]["data_root"], n_photos])
+    if key not in _PHOTOS:
+        if config["data"]["dataset"] == "synthetic":
+            from . import train
 
-        val = train.load_data(config, progress=False)[1]
-    else:
-        cfg = config["train"]
-        val = data.open_split(config["data"]["dataset"], "val", cfg["image_size"], root=config["paths"]["data_root"],
-                              stream=False, progress=False)
-    return val.images[data.stratified_subset(val.labels, n_photos)]
+            val = train.load_data(config, progress=False)[1]
+        else:
+            val = data.open_split(config["data"]["dataset"], "val", cfg["image_size"],
+                                  root=config["paths"]["data_root"], stream=False, progress=False)
+        _PHOTOS[key] = val.images[data.stratified_subset(val.labels, n_photos)]
+    return _PHOTOS[key]
 
 
 def offsets(in_size: int, size: int, positions: int) -> list[int]:
@@ -89,7 +97,8 @@ def place(images: torch.Tensor, in_size: int, positions: int, axis: str, *, scal
 def initial_model(run):
     """The run's network at its random init, in eval mode: rebuilt as train._fit builds it
     (torch.manual_seed(seed); models.build), without touching the caller's random state. Its batch-norm
-    statistics are still the defaults (mean 0, var 1); probe() recalibrates them on the training photos."""
+    statistics are still the defaults (mean 0, var 1), which no trained net has: probe() recalibrates them on
+    the training half's photos (recalibrate_bn), so the null differs from the trained net in its weights only."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(run.config["seed"])
         model, _ = models.build(run.config, run.metrics["num_classes"])
@@ -244,3 +253,10 @@ def probe_with_nulls(run, vflip_run=None, **kw) -> pd.DataFrame:
     if vflip_run is not None:
         frames.append(probe(vflip_run, **kw))
     return pd.concat(frames, ignore_index=True)
+
+
+def probe_many(runs, weights=("trained",), **kw) -> pd.DataFrame:
+    """probe() of every run (an iterable of results.Run, or the values of runner.load's dict) for each of
+    `weights` ("trained", "init"), stacked into one frame."""
+    runs = list(runs.values()) if isinstance(runs, dict) else list(runs)
+    return pd.concat([probe(run, weights=w, **kw) for run in runs for w in weights], ignore_index=True)
