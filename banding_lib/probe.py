@@ -33,6 +33,13 @@ import torch
 from . import data, models, results
 
 PROBE_VERSION = 1  # bump with any change to what the probe computes for given parameters
+# The probe's defaults. The task must be hard enough that no net is at the ceiling: at the cpu profile (56 px
+# canvas, 7x7 last map) a half-size photo at 5 positions (7 px apart) was told apart 0.93-0.98 of the time by
+# the short net at init and after 1600 steps alike; at 3/4 size (3.5 px apart, under half a cell of the last
+# map) 0.64-0.76 at init and 0.62-0.85 trained (300 photos, width 0.375 study run's checkpoint).
+POSITIONS = 5  # placements per axis; chance is 1 / POSITIONS
+SCALE = 0.75  # side of the placed photo, as a share of the canvas side
+N_PHOTOS = 500  # validation photos (class-stratified), half to fit the probe, half to score it
 FEATURE_SETS = ("head", "gap5a", "gap5b")
 AXES = ("y", "x")
 # The modules read, by path: the classifier's input (a pre-hook on head.fc), and the outputs of 5a and 5b.
@@ -43,7 +50,7 @@ CLASSIFIER, LAYER_5A, LAYER_5B = "head.fc", "block5.a", "block5.b"
 _PHOTOS: dict[str, torch.Tensor] = {}
 
 
-def probe_photos(config: dict, n_photos: int = 500) -> torch.Tensor:
+def probe_photos(config: dict, n_photos: int = N_PHOTOS) -> torch.Tensor:
     """uint8 (N, 3, H, W): a fixed class-stratified subset (data.stratified_subset) of the run's validation
     split, at the decoded size. Reads only the val split (the synthetic set is generated as training does);
     remembered in memory, so probing many runs of one profile loads the photos once."""
@@ -71,7 +78,7 @@ def offsets(in_size: int, size: int, positions: int) -> list[int]:
     return [round(i * (in_size - size) / (positions - 1)) for i in range(positions)]
 
 
-def place(images: torch.Tensor, in_size: int, positions: int, axis: str, *, scale: float = 0.5,
+def place(images: torch.Tensor, in_size: int, positions: int, axis: str, *, scale: float = SCALE,
           rotate90: bool = False) -> torch.Tensor:
     """uint8 photos (N, 3, H, W) -> normalized canvases (N, P, 3, in_size, in_size).
 
@@ -146,8 +153,8 @@ def features(model, x: torch.Tensor, batch_size: int = 256) -> dict:
     return {name: torch.cat(parts).numpy() for name, parts in got.items()}
 
 
-def position_features(run, positions: int = 5, axis: str = "y", *, images: torch.Tensor | None = None,
-                      n_photos: int = 500, scale: float = 0.5, model=None, batch_size: int = 256) -> dict:
+def position_features(run, positions: int = POSITIONS, axis: str = "y", *, images: torch.Tensor | None = None,
+                      n_photos: int = N_PHOTOS, scale: float = SCALE, model=None, batch_size: int = 256) -> dict:
     """{feature set: float32 array (N, P, D)}: features[f][i, p] is feature set f (FEATURE_SETS) of photo i
     placed at position p (0 = top for axis "y", left for "x"; see place) on the run's input canvas.
 
@@ -206,7 +213,7 @@ def _cache_path(run, params: dict, root) -> Path:
     return base / "_probes" / f"{key}.pt"
 
 
-def probe(run, *, positions: int = 5, n_photos: int = 500, scale: float = 0.5, weights: str = "trained",
+def probe(run, *, positions: int = POSITIONS, n_photos: int = N_PHOTOS, scale: float = SCALE, weights: str = "trained",
           C: float = 1.0, n_boot: int = 1000, seed: int = 0, cache: bool = True, root=None,
           images: torch.Tensor | None = None) -> pd.DataFrame:
     """Position probe of one run: a frame with one row per axis ("y" vertical, "x" horizontal) and feature set
