@@ -188,3 +188,28 @@ def vgg_flatten(frame: pd.DataFrame) -> str:
     return (f"(VGG19 without pooling reached val. accuracy {s.val_top1:.2f}.) The article found VGG19 still banded "
             f"after removing pooling ({a[0]:.2f} / {a[1]:.2f}) and suspected a bug. Here VGG19 without global pooling "
             f"scores {s.row:.2f} / {s.col:.2f}: *{article.verdict(s.row, s.col)}*.")
+
+
+def probe(table: pd.DataFrame) -> str:
+    """The position probe's finding, from tables.probe_table, whichever way it comes out: does the vertical
+    advantage (vertical minus horizontal probe accuracy) follow the bands across the trained runs, and the
+    article's predictions run by run (banded GAP nets keep more y than x; the rotated net the reverse; vertical
+    flips and random rotations remove both)."""
+    trained = table[table.weights == "trained"]
+    rho = trained[["log2_ratio", "v_minus_h"]].corr(method="spearman").iloc[0, 1]
+    mean = lambda preset, w="trained": table[(table.preset == preset) & (table.weights == w)].v_minus_h.mean()
+    fmt = lambda v: f"{v:+.2f}"
+    checks = [("banded GAP nets keep more vertical than horizontal position", mean("baseline") > 0,
+               f"baseline {fmt(mean('baseline'))}"),
+              ("the rotated net the reverse", mean("rotated") < 0, f"rotated {fmt(mean('rotated'))}"),
+              ("vertical flips remove the vertical advantage", mean("vflip") < mean("baseline") / 2,
+               f"vflip {fmt(mean('vflip'))}"),
+              ("random rotations remove it", mean("random_rotation") < mean("baseline") / 2,
+               f"random rotation {fmt(mean('random_rotation'))}")]
+    lines = [f"- {what}: **{'yes' if ok else 'no'}** ({numbers})" for what, ok, numbers in checks]
+    return (f"**Finding.** Across the {len(trained)} trained runs, the vertical-minus-horizontal probe accuracy "
+            f"and 5b's log row/col ratio have a Spearman correlation of {rho:+.2f} "
+            f"({'the more banded, the more vertical position kept' if rho > 0.3 else 'no clear link' if rho > -0.3 else 'the more banded, the less vertical position kept'}). "
+            f"At random init: baseline {fmt(mean('baseline', 'init'))}, rotated {fmt(mean('rotated', 'init'))}. "
+            "The article's predictions, run by run (mean over seeds, vertical minus horizontal accuracy):\n\n"
+            + "\n".join(lines))

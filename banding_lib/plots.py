@@ -416,3 +416,22 @@ def contrast_chart(c, title=None) -> alt.HConcatChart:
 
     return alt.hconcat(panel("steps:Q", "training steps"), panel("val_top1:Q", "validation accuracy")).properties(
         title=title or "")
+
+
+# -------------------------------------------------------------------------------------- position probe
+def probe_chart(table, title=None) -> alt.LayerChart:
+    """The position probe against banding, one point per run (tables.probe_table, trained runs): 5b's log2
+    row/col ratio (x; right: horizontal bands) against vertical minus horizontal probe accuracy (y; up: more
+    vertical position kept), dashed lines at 0."""
+    t = table[table.weights == "trained"]
+    points = alt.Chart(inline_csv(t[["preset", "seed", "log2_ratio", "v_minus_h", "accuracy_y", "accuracy_x"]])).mark_point(
+        filled=True, size=60).encode(
+        x=alt.X("log2_ratio:Q", title="5b: log2 (row share / column share)"),
+        y=alt.Y("v_minus_h:Q", title="probe accuracy: vertical − horizontal"),
+        color=alt.Color("preset:N", title="run"),
+        tooltip=["preset:N", "seed:Q", alt.Tooltip("log2_ratio:Q", format=".2f"),
+                 alt.Tooltip("accuracy_y:Q", format=".3f", title="vertical"),
+                 alt.Tooltip("accuracy_x:Q", format=".3f", title="horizontal")])
+    zero_y = alt.Chart().mark_rule(strokeDash=[4, 3], color="gray").encode(y=alt.datum(0))
+    zero_x = alt.Chart().mark_rule(strokeDash=[4, 3], color="gray").encode(x=alt.datum(0))
+    return alt.layer(zero_y, zero_x, points).properties(width=440, height=300, title=chart_title(title))

@@ -110,7 +110,38 @@ def seed_mean(frame: pd.DataFrame, preset: str, layer: str, kind: str = "NMF") -
                       "mirror": f.mirror.mean(), "null": f["null"].iloc[0]})
 
 
+PROBED_NULLS = ("baseline", "rotated")  # runs whose random init is probed too (the probe's null)
+
+
+def probes(profile: str = "cpu", root=None) -> pd.DataFrame:
+    """The position probe (banding_lib.probe) of every run of the simplified net the book shows, every seed,
+    and of the random init of PROBED_NULLS' seeds: one row per (run, weights, axis, feature set)."""
+    from . import probe, runner
+
+    runs = runner.load(config.SIMPLIFIED, profile, None, root)
+    photos = probe.probe_photos(next(iter(runs.values())).config)
+    frames = [probe.probe(run, images=photos, root=root) for run in runs.values()]
+    frames += [probe.probe(run, weights="init", images=photos, root=root) for (p, _), run in runs.items()
+               if p in PROBED_NULLS]
+    return pd.concat(frames, ignore_index=True).assign(profile=profile)
+
+
 def main(profile: str, out=DEFAULT, root=None) -> int:
     frame = compute(profile, root)
     print(f"scores: {len(frame)} rows of {frame.folder.nunique()} runs -> {write(frame, out)}")
+    probed = probes(profile, root)
+    path = Path(out).with_name("probe.csv")
+    results.atomic_write(path, lambda tmp: probed.to_csv(tmp, index=False, float_format="%.6f"))
+    print(f"position probe: {len(probed)} rows of {probed.run.nunique()} runs -> {path}")
     return 0
+
+
+def load_probes(profile: str, path=Path("probe.csv")) -> pd.DataFrame:
+    """The position probe's table (`main` writes it beside the scores); MissingScores naming `make scores`."""
+    path = Path(path)
+    if not path.exists():
+        raise MissingScores(f"no position-probe file {path.resolve()}: `make scores PROFILE={profile}`")
+    frame = pd.read_csv(path)
+    if set(frame.profile) != {profile}:
+        raise MissingScores(f"{path} holds the probe of profile(s) {sorted(set(frame.profile))}: `make scores PROFILE={profile}`")
+    return frame

@@ -186,3 +186,21 @@ def profile_differences(config: dict, model, num_classes: int) -> pd.DataFrame:
          "horizontal flips", "the usual ImageNet recipe, no vertical flips or rotations (they remove the cue)"),
     ]
     return pd.DataFrame(rows, columns=["", "the article", "this book", "why"]).set_index("")
+
+
+# -------------------------------------------------------------------------------------- position probe
+def probe_table(frame: pd.DataFrame, probes: pd.DataFrame, features: str = "head") -> pd.DataFrame:
+    """One row per probed run (trained, and the random-init nulls): preset, seed, weights, 5b's NMF row / col
+    and log2 row/col ratio (the run's trained weights), vertical and horizontal probe accuracy of `features`
+    with 95 % intervals, and their difference (vertical minus horizontal)."""
+    p = probes[probes.features == features]
+    wide = p.pivot_table(index=["run", "preset", "seed", "weights"], columns="axis",
+                         values=["accuracy", "lo", "hi", "chance"]).reset_index()
+    wide.columns = ["_".join(c for c in col if c) for col in wide.columns]
+    nmf = frame[(frame.kind == "NMF") & (frame.layer == "block5.b")].set_index("folder")
+    wide["row"], wide["col"] = nmf.row.reindex(wide.run).to_numpy(), nmf.col.reindex(wide.run).to_numpy()
+    wide["log2_ratio"] = np.log2(wide.row / wide.col)
+    wide["v_minus_h"] = wide.accuracy_y - wide.accuracy_x
+    wide["chance"] = wide.chance_y
+    return wide[["preset", "seed", "weights", "row", "col", "log2_ratio", "accuracy_y", "lo_y", "hi_y",
+                 "accuracy_x", "lo_x", "hi_x", "v_minus_h", "chance", "run"]]

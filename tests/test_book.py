@@ -9,7 +9,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["00_verdict", "01_discovery", "02_simplified_net", "03_interventions", "04_popular_architectures",
-         "05_follow_ups", "06_scale", "07_glossary"]
+         "05_follow_ups", "06_scale", "07_glossary", "08_probe"]
 # Each article figure: the page that regenerates it and a title its chart must carry.
 FIGURES = {
     1: ("01_discovery", "mixed5b"), 2: ("01_discovery", "layer4.2.conv2"), 3: ("01_discovery", "AlexNet"),
