@@ -79,11 +79,11 @@ GRADE_COLOURS = {"reproduced": "#d9f2d9", "partly": "#fff2cc", "not reproduced":
 
 def styled(verdicts: pd.DataFrame):
     """The verdict table as the page shows it: no index, each grade on its colour."""
-    numbers = ["article row / col", "ours row / col", "rows, seed range", "val. acc.", "grade", "seeds agreeing"]
+    numbers = ["article row / col", "ours row / col"]  # each pair on one line; the rest wraps within the column
     return verdicts.style.hide(axis="index").format({"val. acc.": "{:.2f}"}).apply(
         lambda col: [f"background-color: {GRADE_COLOURS[v]}" if v in GRADE_COLOURS else "" for v in col],
         subset=["grade"]).set_properties(subset=numbers, **{"white-space": "nowrap"}).set_table_styles(
-        [{"selector": "", "props": "font-size: 0.85em"}])
+        [{"selector": "", "props": "font-size: 0.8em"}])
 
 
 def grade_of(verdicts: pd.DataFrame, run: str, layer: str) -> str:

@@ -34,6 +34,7 @@ from banding_lib import config, findings, plots, render, scores, study
 config.validate_params(profile=profile)
 render.use_offline_renderer("static")
 frame = study.frame(scores.load(profile), profile)
+SMALL = [{"selector": "", "props": "font-size: 0.8em"}]  # wide tables: within the text column
 
 # %% [markdown]
 # ## The recipe search (cpu profile)
@@ -45,7 +46,7 @@ if search is None:
 else:
     display(Markdown(f"{search['rule']}\n\nMeasured on {search['cpu']['model']} (one thread a run, two runs at a "
                      f"time); budget {search['budget_cpu_min']:g} CPU-minutes a run; chosen: **{search['winner']}**."))
-    display(search["table"].style.format(precision=3))  # a Styler: no cell cut short
+    display(search["table"].style.format(precision=3).set_table_styles(SMALL))  # a Styler: no cell cut short
 
 # %% [markdown]
 # ## Banding against training cost
@@ -86,7 +87,7 @@ display(Markdown(study.contrast_finding(gap_over_training)))
 # the 95 % interval; `val. acc.`: top-1 on the whole validation split of the profile's photo set.
 
 # %% tags=["hide-input"]
-display(study.table(frame))
+display(study.table(frame).style.format(precision=3).set_table_styles(SMALL))
 
 # %% [markdown]
 # ## What the study says

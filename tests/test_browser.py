@@ -2,7 +2,7 @@
 no console error (JS exceptions, failed loads, console.error), every chart drawn once (vega-embed puts an <svg> or
 <canvas> into each div.banding-chart) and every saved widget view drawn once; and what a reader would have to
 squint at or scroll for, measured in the page as laid out at the window's width (1280 px):
-- no chart wider than the text column (its drawn <svg>/<canvas> against the article's content box),
+- no chart or table wider than the text column (its drawn <svg>/<canvas> against the article's content box),
 - no table cell cut short (its text ends in "..." or "…", or CSS clips it with an ellipsis),
 - no picture tile smaller than MIN_TILE_PX on a side: an <img> in the article, or one neuron's picture in a chart
   (plots.weight_grid draws each kernel cell as a rect mark, neurons a blank cell apart: a tile is a cluster of
@@ -142,16 +142,20 @@ KEEP_VIEWS_JS = """(() => {
   }});
 })()"""
 
-# The text column (the article's content box) and each chart's drawn width, in CSS px.
+# The text column (the article's content box) and each chart's drawn width and each table's width, in CSS px.
 CHART_WIDTH_JS = """(() => {
   const article = document.querySelector("article.bd-article") || document.querySelector("main");
   const cs = getComputedStyle(article);
   const column = article.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
-  return Array.from(document.querySelectorAll("div.banding-chart")).map(d => {
+  const charts = Array.from(document.querySelectorAll("div.banding-chart")).map(d => {
     const m = d.querySelector("svg.marks, canvas.marks");
     return {name: "chart #" + d.id, title: d.__bandingTitle || "", column: column,
             width: m ? m.getBoundingClientRect().width : 0};
   });
+  const tables = Array.from(article.querySelectorAll("table")).map((t, i) => (
+    {name: "table " + i, title: (t.rows[0] ? t.rows[0].textContent.trim() : ""), column: column,
+     width: t.getBoundingClientRect().width}));
+  return charts.concat(tables);
 })()"""
 
 # Table cells of the article whose text is cut short: ending in "..." or "…", or clipped by CSS with an ellipsis.

@@ -53,3 +53,24 @@ def test_the_training_finding_reads_the_history():
 def test_the_grading_key_names_every_rule_and_the_learned_threshold():
     key = findings.grading_key()
     assert all(f"*{c.rule.name}*" in key for c in article.GRADED) and f"{article.LEARNED:g} x chance" in key
+
+
+def test_the_probe_finding_checks_each_prediction_from_the_numbers():
+    import pandas as pd
+
+    from banding_lib import tables
+
+    frame = _frame()
+    rows = []
+    gain = {"baseline": 0.2, "xy_pool": -0.1, "random_rotation": 0.0, "vflip": 0.15}  # vflip keeps it: "no"
+    for run in frame[frame.book].drop_duplicates("folder").itertuples():
+        for weights in ("trained",) + (("init",) if run.preset == "baseline" else ()):
+            for axis, acc in (("y", 0.5 + (gain[run.preset] if weights == "trained" else 0)), ("x", 0.5)):
+                rows.append({"run": run.folder, "preset": run.preset, "seed": run.seed, "weights": weights, "axis": axis,
+                             "features": "head", "accuracy": acc, "lo": acc - 0.05, "hi": acc + 0.05, "chance": 0.2})
+    table = tables.probe_table(frame, pd.DataFrame(rows))
+    assert len(table) == 9 and (table.v_minus_h[table.weights == "init"] == 0).all()
+    text = findings.probe(table)
+    assert "keep more vertical than horizontal position: **yes** (baseline +0.20)" in text
+    assert "vertical flips remove the vertical advantage: **no** (vflip +0.15)" in text
+    assert "random rotations remove it: **yes**" in text and "the rotated net the reverse: **no**" in text
