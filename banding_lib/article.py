@@ -103,8 +103,15 @@ STILL_BANDED = Rule("still banded", f"reproduced at the article's reading of ban
                     _still_banded)
 HALVED_RULE = Rule("halved", f"reproduced when 5b's mean row / column ratio is at most {HALVED:g} x the baseline's "
                    "and every seed's ratio lies below every baseline seed's; partly when it is only lower", _halved)
-LESS_BANDED = Rule("less banded", "reproduced when the row / column ratio is below that of the layer compared with",
-                   lambda s, ref: "reproduced" if s.ratio < ref.ratio else "not reproduced")
+def _less_banded(s: Seeds, ref: Seeds) -> str:
+    if ref.row < LEANS[1] * ref.col:  # the layer compared with is not banded: there is no banding to weaken
+        return "not reproduced"
+    return "reproduced" if s.ratio < ref.ratio else "not reproduced"
+
+
+LESS_BANDED = Rule("less banded", "reproduced when the row / column ratio is below that of the layer compared with, "
+                   f"and that layer leans banded (row ≥ {LEANS[1]:g} x column: else there is no banding to weaken)",
+                   _less_banded)
 LEANS_BANDED = Rule("leans banded", f"(retrained architectures) reproduced at row ≥ {LEANS[0]} and ≥ {LEANS[1]:g} x "
                     f"column; partly at ≥ {LEANS[1]:g} x column alone", _leans)
 LEANS_VERTICAL = Rule("leans vertical", "the mirror image of *leans banded*", lambda s, ref=None: _leans(s.mirrored()))

@@ -35,7 +35,8 @@ def row(preset: str, seed: int, precision: str) -> dict | None:
     for layer in LAYERS:
         s = reduce.reduction(run.weights[layer]).score
         out[f"{layer} row / col"] = f"{s.row:.2f} / {s.col:.2f}"
-        out[f"{layer[-2:]}_row"], out[f"{layer[-2:]}_col"] = round(s.row, 3), round(s.col, 3)
+        short = layer.removeprefix("block").replace(".", "")  # "5b"
+        out[f"{short}_row"], out[f"{short}_col"] = round(s.row, 3), round(s.col, 3)
     return out
 
 

@@ -35,6 +35,7 @@ def test_what_the_article_found_derives_from_the_claims():
     (article.STILL_BANDED, 0.8, 0.1, None, "reproduced"), (article.STILL_BANDED, 0.65, 0.31, None, "partly"),
     (article.STILL_BANDED, 0.4, 0.35, None, "not reproduced"),
     (article.LESS_BANDED, 0.6, 0.3, (0.9, 0.05), "reproduced"), (article.LESS_BANDED, 0.95, 0.02, (0.9, 0.05), "not reproduced"),
+    (article.LESS_BANDED, 0.27, 0.27, (0.26, 0.26), "not reproduced"),  # noise beside noise: nothing weakened
     (article.LEANS_BANDED, 0.67, 0.19, None, "reproduced"), (article.LEANS_BANDED, 0.45, 0.20, None, "partly"),
     (article.LEANS_BANDED, 0.45, 0.31, None, "not reproduced"), (article.LEANS_BANDED, 0.26, 0.26, None, "not reproduced"),
     (article.LEANS_VERTICAL, 0.15, 0.60, None, "reproduced"),
