@@ -28,7 +28,8 @@ def grading_key() -> str:
     return (f"**How to read the grades.** I.i.d. noise scores {metrics.null_share(5, 5):.2f} on rows and on columns "
             f"for 5x5 kernels ({metrics.null_share(3, 3):.2f} for 3x3). Each claim is graded by one rule:\n\n"
             f"{article.grading_key()}\n\nA claim whose run did not learn (val. top-1 below {article.LEARNED:g} x "
-            "chance on any seed) is *inconclusive*, never *not reproduced*. *seeds agreeing*: of the run's seeds, "
+            f"chance on any seed; for a retrained torchvision network, below {article.LEARNED_TORCHVISION:.2f}) is "
+            "*inconclusive*, never *not reproduced*. *seeds agreeing*: of the run's seeds, "
             "how many alone get the grade their mean gets.")
 
 
@@ -130,8 +131,9 @@ def architectures(frame: pd.DataFrame, verdicts: pd.DataFrame) -> str:
             s, a = scores.seed_mean(frame, preset, layer), article.article_shares()[preset, layer]
             f = scores.of(frame, preset, layer)
             acc, chance = s.val_top1, 1 / f.num_classes.iloc[0]
-            tail = (f" **— this run did not learn (val. accuracy {acc:.2f}, chance {chance:.2f}): its weights say "
-                    "nothing about banding**" if not s.learned else f" (val. accuracy {acc:.2f})")
+            tail = (f" **— below the bar of a trained network (val. accuracy {acc:.2f}, chance {chance:.2f}, the bar "
+                    f"{article.LEARNED_TORCHVISION:.2f}): its claim is inconclusive**" if not s.learned
+                    else f" (val. accuracy {acc:.2f})")
             lines.append(f"- {arch} {variant}: {s.row:.2f} / {s.col:.2f}, *{article.verdict(s.row, s.col)}* (article "
                          f"{a[0]:.2f} / {a[1]:.2f}, *{article.verdict(*a)}*){tail}")
     return ("**Figures 9–11, claim by claim** (how each is graded: [the verdict page](00_verdict)):\n\n" + "\n".join(claims)

@@ -38,7 +38,7 @@ def run_rows(run: results.Run) -> list[dict]:
     m, final = run.metrics, run.metrics["final"]
     base = {"profile": run.config["profile"], "preset": run.name, "seed": run.config["seed"], "folder": run.path.name,
             "val_top1": final["val_top1"], "num_classes": m["num_classes"],
-            "learned": article.learned(final["val_top1"], m["num_classes"]), "steps": m["steps"],
+            "learned": article.learned(final["val_top1"], m["num_classes"], run.config.get("arch", "simplified")), "steps": m["steps"],
             "train_min": m["wall_s"] / 60, "train_flops_per_image": m.get("train_flops_per_image", np.nan)}
     rows = []
     for layer in run.weights:

@@ -118,7 +118,7 @@ def summary(verdicts: pd.DataFrame) -> str:
     graded = verdicts[verdicts.grade != "not graded"]
     parts = []
     for grade, words in (("reproduced", "Reproduced"), ("partly", "Partly reproduced"),
-                         ("not reproduced", "Not reproduced"), ("inconclusive", "Cannot be tested here (a run did not learn)")):
+                         ("not reproduced", "Not reproduced"), ("inconclusive", "Cannot be tested here (a run did not learn enough)")):
         says = graded[graded.grade == grade]
         if len(says):
             items = "; ".join(f"{c} (figure {f})" if f != "text" else c for f, c in zip(says.figure, says["the article"]))

@@ -57,3 +57,4 @@ def test_figure_7_needs_half_the_baselines_ratio_and_seeds_apart(ratios, ref, ex
 
 def test_a_run_learned_at_twice_chance():
     assert article.learned(0.20, 10) and not article.learned(0.19, 10) and article.learned(0.002, 1000)
+    assert not article.learned(0.50, 10, "googlenet") and article.learned(0.61, 10, "vgg19")  # torchvision: >= 0.60
