@@ -29,7 +29,7 @@ def grading_key() -> str:
             f"for 5x5 kernels ({metrics.null_share(3, 3):.2f} for 3x3). Each claim is graded by one rule:\n\n"
             f"{article.grading_key()}\n\nA claim whose run did not learn (val. top-1 below {article.LEARNED:g} x "
             f"chance on any seed; for a retrained torchvision network, below {article.LEARNED_TORCHVISION:.2f}) is "
-            "*inconclusive*, never *not reproduced*. *seeds agreeing*: of the run's seeds, "
+            "*inconclusive*, never *not reproduced*. *seeds agree*: of the run's seeds, "
             "how many alone get the grade their mean gets.")
 
 

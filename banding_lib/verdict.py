@@ -68,9 +68,9 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
         rows.append({"figure": c.figure, "the article": c.says, "run, layer": f"{c.run}, {c.layer}",
                      "article row / col": f"{c.article[0]:.2f} / {c.article[1]:.2f}" if c.article else "in words",
                      "ours row / col": f"{s.row:.2f} / {s.col:.2f}", "seeds": int(s.seeds),
-                     "rows, seed range": f"{s.row_min:.2f}–{s.row_max:.2f}" if s.seeds > 1 else "—",
+                     "row range": f"{s.row_min:.2f}–{s.row_max:.2f}" if s.seeds > 1 else "—",
                      "val. acc.": round(float(s.val_top1), 2), "grade": grade(c, m),
-                     "seeds agreeing": agreeing(c, m)})
+                     "seeds agree": agreeing(c, m)})
     return pd.DataFrame(rows)
 
 
@@ -83,7 +83,7 @@ def styled(verdicts: pd.DataFrame):
     return verdicts.style.hide(axis="index").format({"val. acc.": "{:.2f}"}).apply(
         lambda col: [f"background-color: {GRADE_COLOURS[v]}" if v in GRADE_COLOURS else "" for v in col],
         subset=["grade"]).set_properties(subset=numbers, **{"white-space": "nowrap"}).set_table_styles(
-        [{"selector": "", "props": "font-size: 0.8em"}])
+        [{"selector": "", "props": "font-size: 0.78em"}])
 
 
 def grade_of(verdicts: pd.DataFrame, run: str, layer: str) -> str:

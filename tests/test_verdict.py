@@ -39,7 +39,7 @@ def test_a_claim_on_a_run_that_did_not_learn_is_inconclusive_and_said_so():
 
 def test_the_table_says_how_many_seeds_alone_agree_with_each_grade():
     frame = fake_scores(_runs())
-    assert list(verdict.table(frame)["seeds agreeing"]) == ["3 / 3"] * 3  # fake runs: every seed banded alike
+    assert list(verdict.table(frame)["seeds agree"]) == ["3 / 3"] * 3  # fake runs: every seed banded alike
     m = verdict.means(frame)
     s = m["rotated", "block5.b"].copy()
     s.at["rows"], s.at["cols"] = (0.9, *s.rows[1:]), (0.05, *s.cols[1:])  # seed 0 alone turns to rows
