@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 
 from . import data, hardware, metrics, models, results
 from .layers import layer_weight
@@ -211,8 +212,6 @@ def train(config: dict, root=None, progress: bool = True, stop_after: int | None
 
 
 def _fit(config, folder, device, rank, world, progress, stop_after):
-    from tqdm.auto import tqdm
-
     cfg, seed, cuda = config["train"], config["seed"], device.type == "cuda"
     if rank == 0:
         results.save_json(config, folder / "config.json")
@@ -225,9 +224,7 @@ def _fit(config, folder, device, rank, world, progress, stop_after):
     model.to(device, memory_format=_memory_format(cfg, device))
     opt = make_optimizer(model, cfg)
     plan = schedule(len(train_set), cfg)
-    first_step = {}  # epoch -> its first step
-    for i, (epoch, _) in enumerate(plan):
-        first_step.setdefault(epoch, i)
+    first_step = {epoch: i for i, (epoch, _) in reversed(list(enumerate(plan)))}  # epoch -> its first step
     ckpt = folder / "checkpoint.pt"
     if ckpt.exists():
         done = load_checkpoint(ckpt, model, opt)
@@ -244,10 +241,7 @@ def _fit(config, folder, device, rank, world, progress, stop_after):
             batches = train_set.epoch(batch // world, seed=seed, epoch=epoch, rank=rank, world=world,
                                       skip=step - first_step[epoch], device=device)
         images, labels = next(batches)
-        g = torch.Generator().manual_seed(seed * 1_000_003 + step * 7919 + rank)
-        x = data.augment(images.to(device, non_blocking=True), config["model"]["in_size"], train=True,
-                         crop_scale=tuple(cfg["crop_scale"]), generator=g, **_interventions(config))
-        x = x.contiguous(memory_format=_memory_format(cfg, device))
+        x = _inputs(images, config, step, rank, device)
         lr = cfg["lr"] * batch / cfg["batch_size"] * lr_at(step, len(plan), cfg)
         try:
             loss = train_step(net, opt, x, labels.to(device), lr, cfg, autocast, world)
@@ -261,12 +255,8 @@ def _fit(config, folder, device, rank, world, progress, stop_after):
         if (log or save) and not all(torch.isfinite(t).all() for t in model.state_dict().values() if t.is_floating_point()):
             raise _diverged("the weights hold NaN or Inf", step + 1, ckpt, folder)  # never checkpoint them (BN stats too)
         if rank == 0 and log:
-            done["history"].append({"step": step + 1, "epoch": epoch, "loss": sum(done["running"]) / len(done["running"]),
-                                    "lr": lr, "images": done["images"],
-                                    "val_top1_subset": evaluate(model, val_subset, config, device),
-                                    "banding": banding(model, tracked, done["init"])})
-            done["running"] = []
-            bar.set_postfix(loss=f"{done['history'][-1]['loss']:.2f}", acc=f"{done['history'][-1]['val_top1_subset']:.2f}")
+            rec = _record(done, epoch, lr, model, tracked, evaluate(model, val_subset, config, device))
+            bar.set_postfix(loss=f"{rec['loss']:.2f}", acc=f"{rec['val_top1_subset']:.2f}")
         if rank == 0 and save and not last:
             save_checkpoint(ckpt, model, opt, {**done, "elapsed": time.perf_counter() - start})
         if stop_after is not None and step + 1 >= stop_after:
@@ -281,6 +271,26 @@ def _fit(config, folder, device, rank, world, progress, stop_after):
     if world > 1:
         torch.distributed.barrier()
     return folder
+
+
+def _inputs(images, config: dict, step: int, rank: int, device) -> torch.Tensor:
+    """A step's augmented batch, drawn from a generator of its own (seed, step, rank): a resumed run draws the
+    same crops and flips as an uninterrupted one."""
+    cfg = config["train"]
+    g = torch.Generator().manual_seed(config["seed"] * 1_000_003 + step * 7919 + rank)
+    x = data.augment(images.to(device, non_blocking=True), config["model"]["in_size"], train=True,
+                     crop_scale=tuple(cfg["crop_scale"]), generator=g, **_interventions(config))
+    return x.contiguous(memory_format=_memory_format(cfg, device))
+
+
+def _record(done: dict, epoch: int, lr: float, model, tracked, val_top1_subset: float) -> dict:
+    """Append the history record of the step just done (the mean loss since the last one, the subset accuracy,
+    the tracked layers' banding) to done["history"]; returns it."""
+    done["history"].append({"step": done["step"], "epoch": epoch, "loss": sum(done["running"]) / len(done["running"]),
+                            "lr": lr, "images": done["images"], "val_top1_subset": val_top1_subset,
+                            "banding": banding(model, tracked, done["init"])})
+    done["running"] = []
+    return done["history"][-1]
 
 
 def _write_results(config, folder, model, tracked, done, val_top1, wall, num_classes, world) -> None:
