@@ -83,7 +83,7 @@ def load(profile: str, path=DEFAULT) -> pd.DataFrame:
     if not path.exists():
         raise MissingScores(f"no scores file {path.resolve()}: compute it with `make scores PROFILE={profile}` "
                             f"(or `python -m banding_lib scores --profile {profile} --out {path}`)")
-    frame = pd.read_csv(path)
+    frame = pd.read_csv(path, dtype={"study": str})
     frame["study"] = frame.study.fillna("")  # an empty cell: not a study point
     if set(frame.profile) != {profile}:
         raise MissingScores(f"{path} holds the scores of profile(s) {sorted(set(frame.profile))}, not {profile!r}: "

@@ -124,6 +124,6 @@ def test_position_profile_chart_sorts_and_normalises():
 def test_weight_grids_are_legible_and_fit_the_column():
     pictures = np.random.default_rng(0).random((64, 3, 3, 3))
     spec = plots.weight_grid(pictures, columns=32, pixel=4).to_dict()
-    assert spec["width"] <= plots.COLUMN_WIDTH and "* 6" in str(spec)  # 3x3 tiles drawn 18 px, not 12
+    assert spec["width"] <= plots.COLUMN_WIDTH and "* 8" in str(spec)  # 3x3 tiles drawn 24 px (MIN_TILE), not 12
     wide = plots.weight_grid(np.random.default_rng(0).random((64, 5, 5, 3)), columns=32, pixel=4).to_dict()
     assert wide["width"] <= plots.COLUMN_WIDTH
