@@ -192,13 +192,19 @@ def vgg_flatten(frame: pd.DataFrame) -> str:
             f"scores {s.row:.2f} / {s.col:.2f}: *{article.verdict(s.row, s.col)}*.")
 
 
+Y_HEADS = ("x", "xy")  # heads whose classifier input keeps 5b's rows: vertical position kept by construction
+
+
 def probe(table: pd.DataFrame) -> str:
     """The position probe's finding, from tables.probe_table, whichever way it comes out: does the vertical
     advantage (vertical minus horizontal probe accuracy) follow the bands across the trained runs, and the
     article's predictions run by run (banded GAP nets keep more y than x; the rotated net the reverse; vertical
     flips and random rotations remove both)."""
     trained = table[table.weights == "trained"]
-    rho = trained[["log2_ratio", "v_minus_h"]].corr(method="spearman").iloc[0, 1]
+    spearman = lambda t: t[["log2_ratio", "v_minus_h"]].corr(method="spearman").iloc[0, 1]
+    rho = spearman(trained)
+    keeps_y = [p for p in trained.preset.unique() if config.RUNS[p]["model"]["head"] in Y_HEADS]
+    rest = trained[~trained.preset.isin(keeps_y)]
     mean = lambda preset, w="trained": table[(table.preset == preset) & (table.weights == w)].v_minus_h.mean()
     fmt = lambda v: f"{v:+.2f}"
     checks = [("banded GAP nets keep more vertical than horizontal position", mean("baseline") > 0,
@@ -212,6 +218,8 @@ def probe(table: pd.DataFrame) -> str:
     return (f"**Finding.** Across the {len(trained)} trained runs, the vertical-minus-horizontal probe accuracy "
             f"and 5b's log row/col ratio have a Spearman correlation of {rho:+.2f} "
             f"({'the more banded, the more vertical position kept' if rho > 0.3 else 'no clear link' if rho > -0.3 else 'the more banded, the less vertical position kept'}). "
+            f"Without the heads that keep the y position by construction ({', '.join(keeps_y) or 'none here'}: their "
+            f"classifier sees 5b averaged along x, which keeps its rows), {len(rest)} runs: {spearman(rest):+.2f}. "
             f"At random init: baseline {fmt(mean('baseline', 'init'))}, rotated {fmt(mean('rotated', 'init'))}. "
             "The article's predictions, run by run (mean over seeds, vertical minus horizontal accuracy):\n\n"
             + "\n".join(lines))

@@ -55,7 +55,8 @@ def compute(profile: str = "cpu", root=None) -> pd.DataFrame:
     """The scores of every run the book shows at `profile` (runner.MissingRuns when one is not trained)."""
     from .runner import MissingRuns
 
-    book = {results.run_dir(config.resolve(p, profile, s), root) for p, spec in config.RUNS.items() for s in spec["seeds"]}
+    book = list(dict.fromkeys(results.run_dir(config.resolve(p, profile, s), root)  # table order, not hash order
+                              for p, spec in config.RUNS.items() for s in spec["seeds"]))
     study: dict[Path, list[str]] = {}
     for point, c in config.study_configs(profile):
         study.setdefault(results.run_dir(c, root), []).append(point["label"])

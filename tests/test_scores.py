@@ -49,3 +49,18 @@ def test_written_scores_load_back_and_a_missing_or_foreign_file_names_make_score
         scores.load("smoke", tmp_path / "none.csv")
     with pytest.raises(KeyError, match="no NMF score of flatten"):
         scores.of(back, "flatten", "block5.b")
+
+
+def test_the_scores_step_writes_its_rows_in_the_table_of_runs_order(tmp_path):
+    """Two runs of the step give the same file: rows in config.RUNS order, never a set's (hash) order."""
+    from banding_lib import config, train
+
+    import unittest.mock as mock
+
+    presets = ["baseline", "rotated", "flatten", "x_pool"]  # a set's order matches this 1 time in 24
+    for preset in presets[::-1]:
+        train.train(config.resolve(preset, "smoke", 0), tmp_path, progress=False)
+    runs = {p: {**config.RUNS[p], "seeds": (0,)} for p in presets}
+    with mock.patch.object(config, "RUNS", runs), mock.patch.object(config, "STUDY", []):
+        frame = scores.compute("smoke", tmp_path)
+    assert list(dict.fromkeys(frame.preset)) == presets
