@@ -20,11 +20,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from banding_lib import config, reduce, results  # noqa: E402
+from banding_lib import config, results, scores  # noqa: E402
 
 
 def rerun_rows(profile: str, layer: str, root) -> tuple[list[dict], list[str]]:
-    """One row per finished book run in `root`; the names of those not found."""
+    """The book's NMF row of `layer` (scores.run_rows) for each finished book run in `root` that has the layer;
+    the names of the runs not trained."""
     rows, missing = [], []
     for preset, spec in config.RUNS.items():
         for seed in spec["seeds"]:
@@ -33,12 +34,8 @@ def rerun_rows(profile: str, layer: str, root) -> tuple[list[dict], list[str]]:
                 missing.append(f"{preset} s{seed}")
                 continue
             run = results.load_run(folder)
-            if layer not in run.weights:  # another architecture (vgg19, ...): its own layer names
-                continue
-            score = reduce.reduction(run.weights[layer]).score
-            rows.append({"preset": preset, "seed": seed, "val_top1": run.metrics["final"]["val_top1"],
-                         "row": score.row, "col": score.col, "train_min": run.metrics["wall_s"] / 60,
-                         "precision": run.config["train"]["precision"], "cpu": run.metrics["provenance"]["cpu"]["model"]})
+            prov = {"precision": run.config["train"]["precision"], "cpu": run.metrics["provenance"]["cpu"]["model"]}
+            rows += [r | prov for r in scores.run_rows(run) if r["layer"] == layer and r["kind"] == "NMF"]
     return rows, missing
 
 
