@@ -47,9 +47,27 @@ def layer_line(frame: pd.DataFrame, verdicts: pd.DataFrame, preset: str, layer: 
     """One line from the NMF scores of every seed of `preset` at `layer`, beside the article's; with `figure`,
     led by the verdict's grade of the article's claim about that layer."""
     s = scores.seed_mean(frame, preset, layer)
-    head = f"**{figure}: {verdict.grade_of(verdicts, preset, layer)}.** " if figure else ""
-    return (f"{head}`{preset}` {layer}: {describe_scores(s)} — *{article.verdict(s.row, s.col)}* "
-            f"({said(preset, layer)})")
+    head = ""
+    if figure:
+        claim = verdicts[verdicts["run, layer"] == f"{preset}, {layer}"]["the article"].iloc[0]
+        head = f"**{figure} ({claim}): {verdict.grade_of(verdicts, preset, layer)}.** "
+    return f"{head}`{preset}` {layer}: {describe_scores(s)}, {ratio(s.row, s.col)} ({said(preset, layer)})"
+
+
+def ratio(row: float, col: float) -> str:
+    """'row/col 9.1': the lean a layer's grade is read from, as a number (the one grade wording is the claim's)."""
+    return f"row/col {row / col:.1f}" if col > 0 else "col 0"
+
+
+def vertical_neurons(reductions: dict) -> str:
+    """How many neurons of each layer lean vertical (column share above row share), from the pictures of
+    {label: reduce.Reduction}: what a grid of mostly horizontal bands with a few vertical ones shows."""
+    parts = []
+    for label, red in reductions.items():
+        rows, cols = red.shares()
+        n = int((cols > rows).sum())
+        parts.append(f"{label} {n} of {len(rows)} ({100 * n / len(rows):.0f} %)")
+    return "Neurons whose pictures lean vertical (column share above row share): " + ", ".join(parts) + "."
 
 
 def baseline(frame: pd.DataFrame, layer: str = "block5.b") -> str:
@@ -82,10 +100,14 @@ def symmetry(frame: pd.DataFrame, preset: str = "baseline", layer: str = "block5
 
 
 def follow_up(frame: pd.DataFrame, preset: str, layer: str = "block5.b") -> str:
-    """One line per follow-up: NMF pictures and W - W_init, the verdict of the article's thresholds."""
+    """One line per run: NMF pictures and W - W_init (dW: what training changed), with the NMF pictures' row/col
+    ratio; the label of the article's thresholds only for a run no graded claim is about (a follow-up), so that a
+    run with a claim has one grade wording, the verdict's."""
     s, d = scores.seed_mean(frame, preset, layer), scores.seed_mean(frame, preset, layer, "dW")
-    return (f"`{preset}` {layer}: NMF pictures {s.row:.2f} / {s.col:.2f}, W − W_init {d.row:.2f} / {d.col:.2f} — "
-            f"*{article.verdict(s.row, s.col)}*")
+    claimed = any((c.run, c.layer) == (preset, layer) for c in article.GRADED)
+    lean = ratio(s.row, s.col) if claimed else article.verdict(s.row, s.col)
+    return (f"`{preset}` {layer}: NMF pictures {s.row:.2f} / {s.col:.2f}, W − W_init (dW) {d.row:.2f} / {d.col:.2f} — "
+            f"{lean if claimed else f'*{lean}*'}")
 
 
 def xy_pool(frame: pd.DataFrame) -> str:
@@ -134,8 +156,8 @@ def architectures(frame: pd.DataFrame, verdicts: pd.DataFrame) -> str:
             tail = (f" **— below the bar of a trained network (val. accuracy {acc:.2f}, chance {chance:.2f}, the bar "
                     f"{article.LEARNED_TORCHVISION:.2f}): its claim is inconclusive**" if not s.learned
                     else f" (val. accuracy {acc:.2f})")
-            lines.append(f"- {arch} {variant}: {s.row:.2f} / {s.col:.2f}, *{article.verdict(s.row, s.col)}* (article "
-                         f"{a[0]:.2f} / {a[1]:.2f}, *{article.verdict(*a)}*){tail}")
+            lines.append(f"- {arch} {variant}: {s.row:.2f} / {s.col:.2f}, {ratio(s.row, s.col)} (article "
+                         f"{a[0]:.2f} / {a[1]:.2f}, {ratio(*a)}){tail}")
     return ("**Figures 9–11, claim by claim** (how each is graded: [the verdict page](00_verdict)):\n\n" + "\n".join(claims)
             + "\n\n**Findings** (row / column share of the NMF pictures):\n\n" + "\n".join(lines))
 

@@ -131,6 +131,52 @@ def layer_grid(red, title=None, columns=16, pixel=6, gap=1) -> alt.Chart:
     return weight_grid(red.pictures, red.score, red.order, columns=columns, pixel=pixel, title=title, gap=gap)
 
 
+def sample(red, count: int = 10) -> np.ndarray:
+    """`count` neurons of a reduce.Reduction spread evenly through its similarity order (every neuron when it has
+    no more): a few tiles that show the range of the layer's pictures, not just its most common one."""
+    n = len(red.order)
+    return red.order if n <= count else red.order[np.linspace(0, n - 1, count).round().astype(int)]
+
+
+def side_by_side(reductions: dict, count: int = 10, columns: int = 3, per_row: int = 5, title=None) -> alt.ConcatChart:
+    """Layers to compare, each as a few neurons (`sample`) at one tile size: {label: reduce.Reduction}, e.g. the
+    baseline's 5b beside an intervention's, `columns` panels a row, `per_row` neurons a panel row. Each panel's
+    subtitle is its layer's row / column share (the pictures' banding score); the full grids are layer_grid's."""
+    side = max(max(r.pictures.shape[1:3]) for r in reductions.values())
+    pixel, spacing = max(6, math.ceil(MIN_TILE / side)), 16
+    fit = (COLUMN_WIDTH - spacing * (columns - 1)) // columns  # px a panel may take
+    per_row = max(1, min(per_row, (fit + pixel) // ((side + 1) * pixel)))
+    panels = [weight_grid(red.pictures, order=sample(red, count), columns=per_row, pixel=pixel).properties(
+        title=alt.TitleParams(label, subtitle=f"row {red.score.row:.2f} / col {red.score.col:.2f}", anchor="start",
+                              fontSize=12, limit=fit)) for label, red in reductions.items()]
+    return alt.concat(*panels, columns=columns, spacing=spacing, title=chart_title(title))
+
+
+def strip_html(red, count: int = 6, tile: int = MIN_TILE, gap: int = 3, label: str = "") -> str:
+    """A few neurons of a reduce.Reduction (`sample`) as one small PNG <img> (a data URI: the page needs no other
+    file), each picture `tile` px a side, drawn pixelated: a table cell's picture of its layer. `label` is its alt
+    text and tooltip."""
+    import base64
+    import html
+
+    from PIL import Image
+
+    pics = tables.as_pictures(red.pictures)[sample(red, count)]
+    n, kh, kw, _ = pics.shape
+    cell = max(1, math.ceil(tile / max(kh, kw)))
+    width = n * kw * cell + (n - 1) * gap
+    canvas = np.full((kh * cell, width, 3), 255, dtype=np.uint8)
+    for i, p in enumerate(pics):
+        big = np.kron(np.clip(np.rint(p * 255), 0, 255).astype(np.uint8), np.ones((cell, cell, 1), dtype=np.uint8))
+        x = i * (kw * cell + gap)
+        canvas[:, x:x + kw * cell] = big
+    buf = io.BytesIO()
+    Image.fromarray(canvas).save(buf, format="PNG", optimize=True)
+    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return (f'<img src="{uri}" width="{width}" height="{kh * cell}" alt="{html.escape(label)}" '
+            f'title="{html.escape(label)}" style="image-rendering: pixelated; display: block">')
+
+
 # ----------------------------------------------------------------------------------------- score chart
 def score_chart(rows, title=None) -> alt.FacetChart:
     """Row and column share per run, one panel per layer: a dot with its 95 % interval per kind
@@ -164,14 +210,15 @@ def score_chart(rows, title=None) -> alt.FacetChart:
     return alt.layer(noise, bars, dots, paper, data=long).properties(width=360, height=alt.Step(9)).facet(
         row=alt.Row("layer:N", sort=layer_sort, title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
         title=chart_title(title),
-    )
+    ).resolve_scale(y="independent")  # each layer's panel lists only the runs that have that layer
 
 
 # -------------------------------------------------------------------------------------- training curves
 def training_curves(runs, layer="block5.b", kind="W") -> alt.VConcatChart:
-    """Over training steps, one line per run: the layer's row (solid) and column (dashed) share of `kind`
-    ("W" raw weight or "dW" minus init) from run.metrics["history"], the training loss and the
-    accuracy on the validation subset."""
+    """Over training steps, one line per run, one colour per run type (its preset; seeds of a preset share the
+    colour): the layer's row (solid) and column (dashed) share of `kind` ("W" raw weight or "dW" minus init) from
+    run.metrics["history"], the training loss and the accuracy on the validation subset; the dotted grey line is
+    i.i.d. noise's share. The legend sits below the charts, off the lines."""
     rows = []
     for run, label in zip(runs, tables.run_labels(runs)):
         for rec in run.metrics.get("history", []):
@@ -179,27 +226,33 @@ def training_curves(runs, layer="block5.b", kind="W") -> alt.VConcatChart:
             if layer not in band:
                 raise KeyError(f"run {label} has no banding record for layer {layer!r}; it tracked {sorted(band)}")
             s = band[layer][kind]
-            rows.append({"run": label, "step": rec["step"], "row share": s["row"], "column share": s["col"],
-                         "noise": s["null"], "loss": rec.get("loss"), "accuracy": rec.get("val_top1_subset")})
-    frame = pd.DataFrame(rows, columns=["run", "step", "row share", "column share", "noise", "loss", "accuracy"])
-    shares = frame.melt(id_vars=["run", "step"], value_vars=["row share", "column share"], var_name="measure")
-    colour = alt.Color("run:N", title="run")
+            rows.append({"run": label, "type": run.name, "seed": run.config.get("seed", 0), "step": rec["step"],
+                         "row share": s["row"], "column share": s["col"], "noise": s["null"], "loss": rec.get("loss"),
+                         "accuracy": rec.get("val_top1_subset")})
+    frame = pd.DataFrame(rows, columns=["run", "type", "seed", "step", "row share", "column share", "noise", "loss",
+                                        "accuracy"])
+    shares = frame.melt(id_vars=["run", "type", "seed", "step"], value_vars=["row share", "column share"],
+                        var_name="measure")
+    colour = alt.Color("type:N", title="run", sort=list(dict.fromkeys(frame["type"])),
+                       legend=alt.Legend(orient="bottom", direction="horizontal"))
     x = alt.X("step:Q", title="step")
+    tips = ["run:N", "step:Q"]
     lines = alt.Chart(shares).mark_line().encode(
         x=x, y=alt.Y("value:Q", scale=alt.Scale(domain=[0, 1]), title=f"share of variance, {short_layer(layer)} {kind}"),
-        color=colour, strokeDash=alt.StrokeDash("measure:N", title=None, sort=["row share", "column share"]),
-        tooltip=["run:N", "step:Q", "measure:N", alt.Tooltip("value:Q", format=".3f")])
-    noise = alt.Chart(frame).mark_rule(strokeDash=[2, 2], color="gray").encode(y="mean(noise):Q")
-    noise_label = alt.Chart(frame).mark_text(align="right", baseline="bottom", color="gray", dy=-2).encode(
-        x="max(step):Q", y="mean(noise):Q", text=alt.value("i.i.d. noise"))
+        color=colour, detail="run:N",
+        strokeDash=alt.StrokeDash("measure:N", title=None, sort=["row share", "column share"],
+                                  legend=alt.Legend(orient="bottom", direction="horizontal")),
+        tooltip=[*tips, "measure:N", alt.Tooltip("value:Q", format=".3f")])
+    noise = alt.Chart(frame).mark_rule(strokeDash=[2, 2], color="gray").encode(
+        y="mean(noise):Q", tooltip=[alt.Tooltip("mean(noise):Q", title="i.i.d. noise", format=".3f")])
     loss = alt.Chart(frame).mark_line().encode(x=x, y=alt.Y("loss:Q", title="training loss"), color=colour,
-                                               tooltip=["run:N", "step:Q", alt.Tooltip("loss:Q", format=".3f")])
+                                               detail="run:N", tooltip=[*tips, alt.Tooltip("loss:Q", format=".3f")])
     acc = alt.Chart(frame).mark_line().encode(x=x, y=alt.Y("accuracy:Q", title="val. accuracy (subset)",
-                                                           scale=alt.Scale(domain=[0, 1])), color=colour,
-                                              tooltip=["run:N", "step:Q", alt.Tooltip("accuracy:Q", format=".3f")])
-    # the shares wide on top, loss and accuracy below: the whole figure and its legend fit the text column
-    small = dict(width=225, height=150)
-    return alt.vconcat((lines + noise + noise_label).properties(width=500, height=200),
+                                                           scale=alt.Scale(domain=[0, 1])), color=colour, detail="run:N",
+                                              tooltip=[*tips, alt.Tooltip("accuracy:Q", format=".3f")])
+    # the shares wide on top, loss and accuracy below, the legend under both: the figure fits the text column
+    small = dict(width=255, height=150)
+    return alt.vconcat((lines + noise).properties(width=560, height=200),
                        alt.hconcat(loss.properties(**small), acc.properties(**small)))
 
 
@@ -370,30 +423,29 @@ def neuron_chart(picture, channels=None, row=None, col=None, pixel=30, title=Non
 
 
 # ------------------------------------------------------------------------------------------ scale study
-def study_chart(frame, layer="block5.b", title=None) -> alt.LayerChart:
-    """banding_lib.study.frame rows of `layer`: row share (filled circles) and column share (open squares)
-    with their 95 % intervals against CPU-minutes (log scale), one colour per axis of the study, the noise
-    level dashed."""
-    f = frame[frame.layer == layer].copy()
-    f["gpu_s_est"] = f["gpu_min_est"] * 60
-    long = pd.concat([f.assign(measure="row share", value=f.row, lo=f.row_lo, hi=f.row_hi),
-                      f.assign(measure="column share", value=f.col, lo=f.col_lo, hi=f.col_hi)])
-    colour = alt.Color("axis:N", title="varied", legend=alt.Legend(orient="bottom", columns=4))
-    base = alt.Chart(long).encode(
-        x=alt.X("cpu_min:Q", scale=alt.Scale(type="log"), title="training, minutes of one CPU thread (log)"),
-        color=colour)
-    tips = ["label:N", "seed:Q", "measure:N", alt.Tooltip("value:Q", format=".2f"), alt.Tooltip("lo:Q", format=".2f"),
+def axes_chart(axes, layer="block5.b", columns=4, title=None) -> alt.FacetChart:
+    """The scale study axis by axis (banding_lib.study.axes): one small chart per varied parameter, the `layer`'s
+    NMF row share (blue) and column share (red) with 95 % intervals against the parameter's value ("*": the
+    profile's), the noise level dashed; hover a point for the run, its validation accuracy and CPU-minutes."""
+    f = axes[axes.layer == layer]
+    long = pd.concat([f.assign(measure="row share", share=f.row, lo=f.row_lo, hi=f.row_hi),
+                      f.assign(measure="column share", share=f.col, lo=f.col_lo, hi=f.col_hi)])
+    long = long[["axis", "value", "order", "label", "measure", "share", "lo", "hi", "null", "val_top1", "cpu_min"]]
+    colour = alt.Color("measure:N", title=None, scale=alt.Scale(domain=list(MEASURE_COLOURS),
+                                                                  range=list(MEASURE_COLOURS.values())),
+                       legend=alt.Legend(orient="bottom", direction="horizontal"))
+    x = alt.X("value:N", title=None, sort=alt.EncodingSortField("order"), axis=alt.Axis(labelAngle=0))
+    tips = ["label:N", "measure:N", alt.Tooltip("share:Q", format=".2f"), alt.Tooltip("lo:Q", format=".2f"),
             alt.Tooltip("hi:Q", format=".2f"), alt.Tooltip("val_top1:Q", format=".2f", title="val. accuracy"),
-            alt.Tooltip("cpu_min:Q", format=".1f"), alt.Tooltip("gpu_s_est:Q", format=".2f", title="GPU s (est.)")]
-    y = alt.Y("value:Q", scale=alt.Scale(domain=[0, 1]),
-              title=f"{short_layer(layer)} NMF pictures: row share ● / column share □")
-    bars = base.mark_rule().encode(y=alt.Y("lo:Q", title=None), y2="hi:Q")
-    rows = base.mark_point(size=60, filled=True, shape="circle").encode(y=y, tooltip=tips).transform_filter(
-        "datum.measure == 'row share'")
-    cols = base.mark_point(size=60, filled=False, shape="square", strokeWidth=2).encode(y=y, tooltip=tips).transform_filter(
-        "datum.measure == 'column share'")
-    noise = alt.Chart(f).mark_rule(strokeDash=[4, 3], color="gray").encode(y="mean(null):Q")
-    return (bars + rows + cols + noise).properties(width=560, height=280, title=title or "")
+            alt.Tooltip("cpu_min:Q", format=".1f", title="CPU-minutes")]
+    y = alt.Y("share:Q", scale=alt.Scale(domain=[0, 1]), title=f"{short_layer(layer)} NMF pictures: share of variance")
+    bars = alt.Chart().mark_rule(strokeWidth=1.5).encode(x=x, xOffset="measure:N", y=alt.Y("lo:Q"), y2="hi:Q", color=colour)
+    dots = alt.Chart().mark_point(filled=True, size=50).encode(x=x, xOffset="measure:N", y=y, color=colour, tooltip=tips)
+    noise = alt.Chart().mark_rule(strokeDash=[4, 3], color="gray").encode(
+        y="mean(null):Q", tooltip=[alt.Tooltip("mean(null):Q", title="i.i.d. noise", format=".2f")])
+    return alt.layer(noise, bars, dots, data=long).properties(width=115, height=150).facet(
+        facet=alt.Facet("axis:N", title=None, sort=list(dict.fromkeys(f["axis"]))), columns=columns,
+        title=chart_title(title)).resolve_scale(x="independent")
 
 
 def contrast_chart(c, title=None) -> alt.HConcatChart:

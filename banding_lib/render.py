@@ -91,8 +91,9 @@ def _script_json(obj) -> str:
 
 
 def offline_html(spec: dict, prefix: str = "_static/", embed_options: dict | None = None) -> str:
-    """An HTML snippet that draws the Vega-Lite `spec` with the vendored bundle (see _SNIPPET); no CDN."""
-    opt = {"mode": "vega-lite", "actions": {"export": True, "source": False, "compiled": False, "editor": False},
+    """An HTML snippet that draws the Vega-Lite `spec` with the vendored bundle (see _SNIPPET); no CDN. The chart's
+    menu saves it as SVG or PNG and shows its source: the Vega-Lite spec, its data inline (CSV), to copy."""
+    opt = {"mode": "vega-lite", "actions": {"export": True, "source": True, "compiled": False, "editor": False},
            **(embed_options or {})}
     return _SNIPPET.format(div=f"vega-{uuid.uuid4().hex[:12]}", bundle=JS_BUNDLE, prefix=_html.escape(prefix),
                            spec=_script_json(spec), opt=_script_json(opt))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config, results
+from . import config, models, results
 
 LAYERS = ("block5.a", "block5.b")
 
@@ -54,6 +54,48 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
                      "5a row / col": f"{a.row:.2f} / {a.col:.2f}", "val. acc.": round(b.val_top1, 3),
                      "CPU-min": round(b.cpu_min, 1), "GPU-s (est.)": round(b.gpu_min_est * 60, 2)})
     return pd.DataFrame(rows).set_index("run")
+
+
+def _convs(cfg) -> int:
+    groups = {g: len(ch) for g, _, ch in models.GROUPS}
+    return sum(groups[b] for b in cfg["model"]["blocks"])
+
+
+# What each axis of the study varies, read off a run's resolved config (its value, as the axis's tick label).
+AXIS_VALUES = {
+    "training steps": lambda c: f"{c['train']['steps']}",
+    "weight decay": lambda c: f"{c['train']['weight_decay']:g}",
+    "depth": lambda c: f"{_convs(c)} convs",
+    "kernel size": lambda c: "{0}x{0}".format((c["model"].get("kernels") or models.KERNELS)[-1]),
+    "width": lambda c: f"x{c['model']['width']:g}",
+    "input size": lambda c: f"{c['model']['in_size']} px",
+    "augmentation": lambda c: f"crop ≥{c['train']['crop_scale'][0]:g}",  # the smallest crop area of random crops
+}
+
+
+def axes(frame: pd.DataFrame, profile: str = "cpu") -> pd.DataFrame:
+    """The study axis by axis (AXIS_VALUES), for one small chart each: for every axis, the profile's own run and the
+    runs that vary that one thing (training steps: the GAP runs at the profile's weight decay), one row per (axis,
+    run, layer) with `value` (the tick label, "*" marking the profile's value), `order` (as the study lists them) and
+    frame's scores. Columns as `frame`, plus value, order, profile (bool)."""
+    cfgs = {results.run_dir(cfg).name: cfg for _, cfg in config.study_configs(profile)}
+    ref = frame[frame.axis == "the profile"].label.iloc[0]
+    steps = frame.label.str.startswith("GAP,") & frame.label.str.endswith("the profile's")
+    parts = []
+    for axis, value in AXIS_VALUES.items():
+        varied = frame[steps] if axis == "training steps" else frame[frame.axis == axis]
+        if varied.empty:
+            continue
+        rows = pd.concat([frame[frame.label == ref], varied]).drop_duplicates(["folder", "layer"])
+        base = rows.folder == rows.folder.iloc[0]
+        labels = [value(cfgs[f]) + ("*" if b else "") for f, b in zip(rows.folder, base)]
+        parts.append(rows.assign(axis=axis, value=labels, profile=base.to_numpy()))
+    out = pd.concat(parts, ignore_index=True)
+    if "training steps" in set(out.axis):  # steps in increasing order, the rest as listed (profile first)
+        out["order"] = out.groupby("axis").cumcount()
+        s = out.axis == "training steps"
+        out.loc[s, "order"] = out.loc[s, "steps"]
+    return out
 
 
 def contrast(frame: pd.DataFrame, layer: str = "block5.b") -> pd.DataFrame:

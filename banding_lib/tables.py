@@ -75,13 +75,14 @@ def shown(frame: pd.DataFrame, presets, layers, kinds=("W", "dW", "NMF"), seeds=
 
 
 def score_table(rows) -> pd.DataFrame:
-    """The scores as a readable table: one row per (run, layer), one column per kind, cells 'row / col'."""
+    """The scores as a readable table: one row per (run, layer), one column per kind ("W row / col", ...), cells
+    'row / col'."""
     frame = pd.DataFrame(rows)
     frame["cell"] = [f"{r:.2f} / {c:.2f}" for r, c in zip(frame["row"], frame["col"])]
     table = frame.pivot_table(index=["run", "layer"], columns="kind", values="cell", aggfunc="first", sort=False)
     ordered = [k for k in KINDS if k in table.columns] + [k for k in table.columns if k not in KINDS]
     table = table[ordered].fillna("—")  # e.g. no article number: the article drew no picture of that layer
-    table.columns.name = "row / column share"
+    table.columns = [f"{k} row / col" for k in table.columns]  # each header over its own column
     return table
 
 

@@ -75,15 +75,50 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 GRADE_COLOURS = {"reproduced": "#d9f2d9", "partly": "#fff2cc", "not reproduced": "#f8d7d7", "inconclusive": "#e6e6e6"}
+# Where each figure's claims are drawn: (page, MyST target above its section); "text": the persisting variants.
+FIGURE_PAGES = {"1": ("01_discovery", "figure-1"), "3": ("01_discovery", "figure-3"),
+                "5": ("02_simplified_net", "figure-5"), "6": ("03_interventions", "figure-6"),
+                "7": ("03_interventions", "figure-7"), "8": ("03_interventions", "figure-8"),
+                "text": ("03_interventions", "persisting"), "9": ("04_popular_architectures", "figure-9"),
+                "10": ("04_popular_architectures", "figure-10"), "11": ("04_popular_architectures", "figure-11")}
 
 
-def styled(verdicts: pd.DataFrame):
-    """The verdict table as the page shows it: no index, each grade on its colour."""
-    numbers = ["article row / col", "ours row / col"]  # each pair on one line; the rest wraps within the column
-    return verdicts.style.hide(axis="index").format({"val. acc.": "{:.2f}"}).apply(
+def figure_link(figure: str) -> str:
+    """The figure's number linked to its section in the built book ('text': the persisting variants)."""
+    page, target = FIGURE_PAGES[figure]
+    return f'<a href="{page}.html#{target}">{"text" if figure == "text" else figure}</a>'
+
+
+def styled(verdicts: pd.DataFrame, pictures: dict | None = None):
+    """The verdict table as the page shows it: no index; the figure linked to its section; the claim with its run
+    and layer under it; with `pictures` ({(run, layer): HTML of a picture strip}, e.g. plots.strip_html), a
+    strip of the claim's layer and, for a claim compared with another run, that run's strip under it; the article's
+    number and ours each on one line (ours with its seeds' range below); each grade on its colour."""
+    pictures = pictures or {}
+    refs = {(c.figure, c.says): c.ref for c in article.CLAIMS}
+    small = lambda text: f'<br><span style="font-size: 0.85em; color: #555">{text}</span>'
+
+    def strip(row):
+        run, layer = row["run, layer"].split(", ")
+        ref = refs.get((row["figure"], row["the article"]))
+        html = pictures.get((run, layer), "")
+        if ref and ref in pictures:
+            html += small(f"{ref[0]}:") + pictures[ref]
+        return html
+
+    nums = lambda v: f'<span style="white-space: nowrap">{v}</span>'
+    shown = pd.DataFrame({
+        "fig.": [figure_link(f) for f in verdicts["figure"]],
+        "the article's claim": [c + small(f"<code>{r.split(', ')[0]}</code>, {r.split(', ')[1]}")
+                                for c, r in zip(verdicts["the article"], verdicts["run, layer"])],
+        **({"ours, pictured": [strip(r) for _, r in verdicts.iterrows()]} if pictures else {}),
+        "article row / col": [nums(v) for v in verdicts["article row / col"]],
+        "ours row / col": [nums(v) + (small(nums(f"rows {g}, {n} seeds")) if n > 1 else small("1 seed"))
+                           for v, g, n in zip(verdicts["ours row / col"], verdicts["row range"], verdicts["seeds"])],
+        "val. acc.": verdicts["val. acc."], "grade": verdicts["grade"], "seeds agree": verdicts["seeds agree"]})
+    return shown.style.hide(axis="index").format({"val. acc.": "{:.2f}"}).apply(
         lambda col: [f"background-color: {GRADE_COLOURS[v]}" if v in GRADE_COLOURS else "" for v in col],
-        subset=["grade"]).set_properties(subset=numbers, **{"white-space": "nowrap"}).set_table_styles(
-        [{"selector": "", "props": "font-size: 0.78em"}])
+        subset=["grade"]).set_table_styles([{"selector": "", "props": "font-size: 0.78em"}])
 
 
 def grade_of(verdicts: pd.DataFrame, run: str, layer: str) -> str:

@@ -22,13 +22,14 @@
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu-small | gpu
+results_root = None  # None: $BANDING_RESULTS, else ./results
 
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import config, findings, scores, verdict
+from banding_lib import article, config, findings, plots, reduce, runner, scores, tables, verdict
 
-config.validate_params(profile=profile)
+config.validate_params(profile=profile, results_root=results_root)
 frame = scores.load(profile)
 verdicts = verdict.table(frame)
 display(Markdown(findings.profile_line(frame, verdicts, profile)))
@@ -36,8 +37,19 @@ display(Markdown(verdict.summary(verdicts)))
 display(Markdown(verdict.noise(frame)))
 display(Markdown(findings.grading_key()))
 
+# %% [markdown]
+# Each row: the figure (a link to its section), the claim with the run and layer it is about, a strip of five of
+# that layer's neurons (seed 0, spread through the layer; for a claim that compares two runs, the other run's strip
+# under it), the article's number, ours, and the grade.
+
 # %% tags=["hide-input"]
-display(verdict.styled(verdicts))
+graded = [c for c in article.GRADED if f"{c.run}, {c.layer}" in set(verdicts["run, layer"])]
+keys = {(c.run, c.layer) for c in graded} | {c.ref for c in graded if c.ref}
+runs = {p: run for (p, _), run in runner.load(sorted({r for r, _ in keys}), profile, [0], results_root).items()}
+strips = {(r, layer): plots.strip_html(reduce.reduction(runs[r].weights[layer]), count=5, label=f"{r}, {layer}")
+          for r, layer in keys}
+display(verdict.styled(verdicts, strips))
+display(tables.scores_link(what="every number on this page"))
 
 # %% [markdown]
 # Figures 1–3 (pretrained ImageNet models) are not graded here: the pages built offline show this project's

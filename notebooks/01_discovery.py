@@ -50,16 +50,27 @@ display(Markdown(
     "project does not retrain AlexNet). `make book` on a machine with internet draws the pretrained models."))
 
 # %% [markdown]
+# (figure-1)=
 # ## Figure 1: a typical layer next to the last one (InceptionV1)
 #
-# mixed3a's 3x3 branch (torchvision's `inception3a.branch3.1`) and mixed5b's 5x5 branch (torchvision's
-# `inception5b.branch3.1`: **torchvision's InceptionV1 uses a 3x3 conv there where the original has 5x5**).
+# mixed3a (a typical layer) beside mixed5b's 5x5 branch (torchvision's `inception5b.branch3.1`: **torchvision's
+# InceptionV1 uses a 3x3 conv there where the original has 5x5**). For mixed3a the page takes the same branch,
+# `inception3a.branch3.1`, where it has at least 16 neurons to look at; a thinned network has fewer there, and
+# then mixed3a's 3x3 branch (`inception3a.branch2.1`, four times wider) is drawn instead, as the note under the
+# grids says.
 
 # %% tags=["hide-input"]
 g_label = model("googlenet")[1]
-display(plots.layer_grid(reduced("googlenet", "inception3a.branch3.1"), title=f"mixed3a 3x3 — {g_label}", columns=32, pixel=4))
+TYPICAL = ("inception3a.branch3.1", "inception3a.branch2.1")  # mixed3a's 5x5 branch, else its 3x3 branch
+MIN_NEURONS = 16  # fewer tiles than this show nothing of a layer
+typical = next((layer for layer in TYPICAL if len(reduced("googlenet", layer).pictures) >= MIN_NEURONS), TYPICAL[-1])
+display(plots.layer_grid(reduced("googlenet", typical), title=f"mixed3a ({typical}) — {g_label}", columns=32, pixel=4))
 display(plots.layer_grid(reduced("googlenet", "inception5b.branch3.1"), title=f"mixed5b (3x3 in torchvision) — {g_label}",
                          columns=32, pixel=4))
+sizes = {layer: len(reduced("googlenet", layer).pictures) for layer in TYPICAL}
+display(Markdown(f"mixed3a drawn from `{typical}` ({sizes[typical]} neurons)"
+                 + ("." if typical == TYPICAL[0] else f": `{TYPICAL[0]}` has only {sizes[TYPICAL[0]]} neurons in this "
+                    f"network, fewer than {MIN_NEURONS}.")))
 
 # %% [markdown]
 # ## Figure 2: ResNet50 and VGG19
@@ -81,6 +92,7 @@ display(Markdown("**Scores of the NMF pictures above** (noise: row = column = nu
                  f"{art[1]:.2f} on its published pictures."))
 
 # %% [markdown]
+# (figure-3)=
 # ## Figure 3: AlexNet — conv5, and fc6 by position
 #
 # AlexNet has no global pooling: fc6 takes the whole 6x6x256 map. The article says conv5 is not banded and

@@ -55,6 +55,7 @@ display(tables.profile_differences(first.config, scaled, first.metrics["num_clas
 plots.architecture_diagram(models.describe(scaled), title=f"As trained here (profile {profile})")
 
 # %% [markdown]
+# (figure-5)=
 # ## Figure 5: layer 5b of the baseline
 #
 # Each neuron's 5x5 kernel reduced to an RGB picture (sign-split NMF, three factors; colours made
@@ -77,7 +78,8 @@ plots.layer_grid(reduce.reduction(first.weights["block5.a"]), title="Baseline, 5
 # %% tags=["hide-input"]
 shown = tables.shown(frame, ["baseline"], ["block5.a", "block5.b"])
 display(tables.score_table(shown))
-plots.score_chart(shown, title="Baseline banding per seed")
+display(plots.score_chart(shown, title="Baseline banding per seed"))
+display(tables.scores_link(["baseline"], "figure 5 and these numbers"))
 
 # %% tags=["hide-input"]
 display(Markdown(findings.layer_line(frame, verdicts, "baseline", "block5.b", figure="Figure 5")))

@@ -33,56 +33,93 @@ main = ["baseline", "rotated", "flatten", "x_pool"]
 frame = scores.load(profile)
 verdicts = verdict.table(frame)
 first = {p: run for (p, _), run in runner.load(main + list(article.PERSISTING), profile, [0], results_root).items()}
-grid = lambda preset, layer, title, **kw: plots.layer_grid(reduce.reduction(first[preset].weights[layer]), title=title, **kw)
+red = lambda preset, layer="block5.b": reduce.reduction(first[preset].weights[layer])
+grid = lambda preset, layer, title, **kw: plots.layer_grid(red(preset, layer), title=title, **kw)
 line = lambda preset, layer="block5.b", figure=None: findings.layer_line(frame, verdicts, preset, layer, figure)
 display(Markdown(verdict.lines(verdicts[verdicts.figure.isin(["6", "7", "8"])])))
 
 # %% [markdown]
+# (figure-6)=
 # ## Figure 6: trained on images rotated by 90 degrees
+#
+# Ten neurons of each layer, spread through its similarity order, at one tile size: the baseline's 5b beside the
+# rotated run's (each panel: the whole layer's row / column share). The full grids are a click below.
 
 # %% tags=["hide-input"]
-display(grid("rotated", "block5.b", "Rotated 90°, 5b"))
+display(plots.side_by_side({"baseline 5b": red("baseline"), "rotated 90°, 5b": red("rotated")}))
 display(Markdown(line("rotated", figure="Figure 6") + "  \n" + line("baseline")))
+display(tables.scores_link(["baseline", "rotated"], "figure 6"))
+
+# %% tags=["remove-input", "hide-output"]
+display(grid("baseline", "block5.b", "Baseline, 5b (every neuron)"))
+display(grid("rotated", "block5.b", "Rotated 90°, 5b (every neuron)"))
 
 # %% [markdown]
+# (figure-7)=
 # ## Figure 7: no global average pooling (flatten + FC)
 
 # %% tags=["hide-input"]
-display(grid("flatten", "block5.b", "No GAP (flatten), 5b"))
+display(plots.side_by_side({"baseline 5b": red("baseline"), "no GAP, 5b": red("flatten"), "no GAP, 5a": red("flatten", "block5.a")}))
 display(Markdown(line("flatten", figure="Figure 7") + "  \n"
                  + "5a, reported (figure 7 is graded on 5b alone): " + line("flatten", "block5.a") + "  \n"
                  + line("baseline")))
+display(tables.scores_link(["baseline", "flatten"], "figure 7"))
+
+# %% tags=["remove-input", "hide-output"]
+display(grid("flatten", "block5.b", "No GAP (flatten), 5b (every neuron)"))
+display(grid("flatten", "block5.a", "No GAP (flatten), 5a (every neuron)"))
 
 # %% [markdown]
+# (figure-8)=
 # ## Figure 8: average pooling along x only
 #
 # The article saw 5a banded and 5b not ("surprising").
 
 # %% tags=["hide-input"]
-display(grid("x_pool", "block5.a", "x-pooling, 5a"))
-display(grid("x_pool", "block5.b", "x-pooling, 5b"))
-display(Markdown(line("x_pool", "block5.a", figure="Figure 8, 5a banded") + "  \n"
-                 + line("x_pool", "block5.b", figure="Figure 8, 5b less banded than 5a")))
+display(plots.side_by_side({"baseline 5a": red("baseline", "block5.a"), "x-pooling, 5a": red("x_pool", "block5.a"),
+                            "x-pooling, 5b": red("x_pool")}))
+display(Markdown(line("x_pool", "block5.a", figure="Figure 8") + "  \n"
+                 + line("x_pool", "block5.b", figure="Figure 8") + "  \n"
+                 + findings.vertical_neurons({"x-pooling 5a": red("x_pool", "block5.a"),
+                                              "the baseline's 5a": red("baseline", "block5.a")})))
+display(tables.scores_link(["baseline", "x_pool"], "figure 8"))
+
+# %% tags=["remove-input", "hide-output"]
+display(grid("x_pool", "block5.a", "x-pooling, 5a (every neuron)"))
+display(grid("x_pool", "block5.b", "x-pooling, 5b (every neuron)"))
 
 # %% [markdown]
 # ## Every intervention, scored
 #
-# Row and column share of 5a and 5b for every run (dots: this project, with 95 % intervals over neurons;
-# diamonds: the article's published pictures, where it drew them). Three seeds for baseline, rotated,
-# flatten and x-pooling.
+# Row and column share of 5a and 5b for every run. In the table, `W` scores the raw weights, `dW` the weights
+# minus their initialization (what training changed), `NMF` the reduced pictures drawn above (comparable with
+# the article's). In the chart, filled marks are this project's NMF pictures, with 95 % intervals over neurons;
+# open diamonds are the article's published pictures, where it drew them. Three seeds for baseline, rotated,
+# flatten and x-pooling. The table is long: it is collapsed (click to show).
 
 # %% tags=["hide-input"]
 shown = tables.shown(frame, main + list(article.PERSISTING), ["block5.a", "block5.b"])
-display(tables.score_table(shown))
 plots.score_chart(shown[shown.kind.isin(["NMF", "article"])], title="Banding of 5a and 5b, NMF pictures")
 
-# %% [markdown]
-# ## The persisting variants
-#
-# The article found 5b still banded in each of these. Our verdicts, from the numbers above:
+# %% tags=["remove-input", "hide-output"]
+display(tables.score_table(shown))
 
 # %% tags=["hide-input"]
-display(Markdown("\n".join(f"- {line(p, figure='still banded')}" for p in article.PERSISTING)))
+display(tables.scores_link(main + list(article.PERSISTING), "this chart and table"))
+
+# %% [markdown]
+# (persisting)=
+# ## The persisting variants
+#
+# The article found 5b still banded in each of these. Ten neurons of each run's 5b beside the baseline's, and our
+# grade of each (the full grids are a click below):
+
+# %% tags=["hide-input"]
+display(plots.side_by_side({"baseline": red("baseline"), **{p: red(p) for p in article.PERSISTING}}))
+display(Markdown("\n".join(f"- {line(p, figure='still banded')} ({config.RUNS[p]['about']})" for p in article.PERSISTING)))
+display(tables.scores_link(list(article.PERSISTING), "the persisting variants"))
+
+# %% tags=["remove-input", "hide-output"]
 for p in article.PERSISTING:
     display(grid(p, "block5.b", f"{p}, 5b — {config.RUNS[p]['about']}", columns=24, pixel=4))
 
@@ -90,12 +127,16 @@ for p in article.PERSISTING:
 # ## Pick a neuron
 #
 # Click a neuron in the small grid (or move the slider) to see it enlarged, each colour's factor alone,
-# the input channels each colour stands for, and its scores. In a running notebook (`jupyter lab
+# the input channels each colour stands for, and its scores. **Reading "R: +12 −35 +3 −60"**: each neuron's
+# picture is three non-negative factors (R, G, B), found by NMF over its input channels split by sign (channel c's
+# positive weights and its negative weights are two separate columns, so nothing cancels); the line lists, for the
+# red factor, the four input channels (of the layer below, 5a) it leans on most: +12 means channel 12's positive
+# weights, −35 channel 35's negative weights. In a running notebook (`jupyter lab
 # notebooks/03_interventions.py` with jupytext), the cell after this one adds a live picker for every run and
 # layer.
 
 # %% tags=["hide-input"]
-widgets.static_neuron_picker_for(reduce.reduction(first["baseline"].weights["block5.b"]), layer="block5.b",
+widgets.static_neuron_picker_for(red("baseline"), layer="block5.b",
                                  title="Baseline 5b: pick a neuron")
 
 # %% tags=["remove-cell"]

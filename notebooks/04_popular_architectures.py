@@ -36,50 +36,78 @@ display(Markdown(findings.arch_scale(runs, profile)))
 
 
 # %% tags=["hide-input"]
-def grids(arch, layer):
-    for variant in ("baseline", "rotated", "flatten"):
-        run = runs[f"{arch}_{variant}"]
-        display(plots.layer_grid(reduce.reduction(run.weights[layer]), title=f"{arch} {variant}, {layer} (val. accuracy "
-                                 f"{run.metrics['final']['val_top1']:.2f})", columns=32, pixel=4))
+VARIANTS = {"baseline": "baseline", "rotated": "rotated 90°", "flatten": "no pooling"}
+reduced = lambda arch, variant, layer: reduce.reduction(runs[f"{arch}_{variant}"].weights[layer])
+accuracy = lambda arch, variant: runs[f"{arch}_{variant}"].metrics["final"]["val_top1"]
+
+
+def compare(arch, layer):
+    """Ten neurons of each variant side by side, the claims' lines, and the link to the data behind them."""
+    display(plots.side_by_side({f"{words} (val. acc. {accuracy(arch, v):.2f})": reduced(arch, v, layer)
+                                for v, words in VARIANTS.items()}, title=f"{arch}, {layer}"))
+    display(tables.scores_link([f"{arch}_{v}" for v in VARIANTS], f"this figure ({arch})"))
+
+
+def full_grids(arch, layer):
+    for v, words in VARIANTS.items():
+        display(plots.layer_grid(reduced(arch, v, layer), title=f"{arch} {words}, {layer} (every neuron, val. accuracy "
+                                 f"{accuracy(arch, v):.2f})", columns=32, pixel=4))
 
 
 display(Markdown(verdict.lines(verdicts[verdicts.figure.isin(["9", "10", "11"])])))
 
 
 # %% [markdown]
+# (figure-9)=
 # ## Figure 9: googlenet, `inception5b.branch3.1`
 #
-# The same layer of googlenet retrained three ways (baseline, inputs rotated 90°, global pooling removed), one
-# tile per neuron (its kernel reduced to an RGB picture as in figure 5), with the run's validation accuracy.
+# The same layer of googlenet retrained three ways: baseline | inputs rotated 90° | global pooling removed. Ten
+# neurons each (spread through the layer's similarity order; each tile a kernel reduced to an RGB picture as in
+# figure 5), each panel with its whole layer's row / column share and the run's validation accuracy. The full
+# grids are a click below.
 
 # %% tags=["hide-input"]
-grids("googlenet", "inception5b.branch3.1")
+compare("googlenet", "inception5b.branch3.1")
+
+# %% tags=["remove-input", "hide-output"]
+full_grids("googlenet", "inception5b.branch3.1")
 
 # %% [markdown]
+# (figure-10)=
 # ## Figure 10: resnet50, `layer4.2.conv2`
 #
-# The same layer of resnet50 retrained three ways (baseline, inputs rotated 90°, global pooling removed), one
-# tile per neuron (its kernel reduced to an RGB picture as in figure 5), with the run's validation accuracy.
+# The same layer of resnet50, the same three ways, drawn the same way.
 
 # %% tags=["hide-input"]
-grids("resnet50", "layer4.2.conv2")
+compare("resnet50", "layer4.2.conv2")
+
+# %% tags=["remove-input", "hide-output"]
+full_grids("resnet50", "layer4.2.conv2")
 
 # %% [markdown]
+# (figure-11)=
 # ## Figure 11: vgg19, `features.34`
 #
-# The same layer of vgg19 retrained three ways (baseline, inputs rotated 90°, global pooling removed), one
-# tile per neuron (its kernel reduced to an RGB picture as in figure 5), with the run's validation accuracy.
+# The same layer of vgg19, the same three ways, drawn the same way.
 
 # %% tags=["hide-input"]
-grids("vgg19", "features.34")
+compare("vgg19", "features.34")
+
+# %% tags=["remove-input", "hide-output"]
+full_grids("vgg19", "features.34")
 
 # %% [markdown]
 # ## The numbers beside the article's
+#
+# Row / column share of each retrained layer: `W` of the raw weights, `dW` of the weights minus their
+# initialization (what training changed), `NMF` of the reduced pictures drawn above, `article` of the article's
+# published pictures. Each chart panel holds only the runs of its layer.
 
 # %% tags=["hide-input"]
 shown = tables.shown(frame, config.ARCHITECTURES, ["inception5b.branch3.1", "layer4.2.conv2", "features.32", "features.34"])
 display(tables.score_table(shown))
-plots.score_chart(shown[shown.kind.isin(["NMF", "article"])], title="Retrained architectures: NMF pictures vs the article")
+display(plots.score_chart(shown[shown.kind.isin(["NMF", "article"])], title="Retrained architectures: NMF pictures vs the article"))
+display(tables.scores_link(config.ARCHITECTURES, "this table and chart"))
 
 # %% tags=["hide-input"]
 display(Markdown(findings.architectures(frame, verdicts[verdicts.figure.isin(["9", "10", "11"])])))

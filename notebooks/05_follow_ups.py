@@ -32,7 +32,9 @@ render.use_offline_renderer("static")
 frame = scores.load(profile)
 curves = runner.load(["baseline", "rotated", "flatten"], profile, None, results_root)
 first = {p: run for (p, _), run in runner.load(config.FOLLOW_UPS, profile, [0], results_root).items()}
-grid = lambda preset, title: plots.layer_grid(reduce.reduction(first[preset].weights["block5.b"]), title=title)
+base = runner.load(["baseline", "x_pool"], profile, [0], results_root)
+red = lambda preset: reduce.reduction((first[preset] if preset in first else base[preset, 0]).weights["block5.b"])
+grid = lambda preset, title: plots.layer_grid(red(preset), title=title)
 lines = lambda presets: Markdown("  \n".join(findings.follow_up(frame, p) for p in presets))
 
 
@@ -45,9 +47,14 @@ lines = lambda presets: Markdown("  \n".join(findings.follow_up(frame, p) for p 
 # marginals. If the hypothesis holds, 5b should not band (the y information is already kept by the head).
 
 # %% tags=["hide-input"]
-display(grid("xy_pool", "x- and y-pooling together, 5b"))
+display(plots.side_by_side({"baseline 5b": red("baseline"), "x-pooling, 5b": red("x_pool"),
+                            "x- and y-pooling, 5b": red("xy_pool")}))
 display(lines(("baseline", "x_pool", "xy_pool")))
 display(Markdown(findings.xy_pool(frame)))
+display(tables.scores_link(["baseline", "x_pool", "xy_pool"], "this comparison"))
+
+# %% tags=["remove-input", "hide-output"]
+display(grid("xy_pool", "x- and y-pooling together, 5b (every neuron)"))
 
 # %% [markdown]
 # ## Random rotations and random vertical flips
@@ -56,10 +63,15 @@ display(Markdown(findings.xy_pool(frame)))
 # upside down half the time carry no consistent vertical direction, and the bands should weaken.
 
 # %% tags=["hide-input"]
-display(grid("random_rotation", "Random rotation, 5b"))
-display(grid("vflip", "Random vertical flips, 5b"))
+display(plots.side_by_side({"baseline 5b": red("baseline"), "random rotation, 5b": red("random_rotation"),
+                            "random vertical flips, 5b": red("vflip")}))
 display(lines(("baseline", "random_rotation", "vflip")))
 display(Markdown(findings.regularizers(frame)))
+display(tables.scores_link(["baseline", "random_rotation", "vflip"], "this comparison"))
+
+# %% tags=["remove-input", "hide-output"]
+display(grid("random_rotation", "Random rotation, 5b (every neuron)"))
+display(grid("vflip", "Random vertical flips, 5b (every neuron)"))
 
 # %% [markdown]
 # ## The follow-ups, scored
@@ -72,13 +84,15 @@ display(Markdown(findings.regularizers(frame)))
 # %% tags=["hide-input"]
 shown = tables.shown(frame, ["baseline", *config.FOLLOW_UPS], ["block5.a", "block5.b"])
 display(tables.score_table(shown))
-plots.score_chart(shown[shown.layer == "block5.b"], title="5b, the baseline and the follow-ups: row and column share")
+display(plots.score_chart(shown[shown.layer == "block5.b"], title="5b, the baseline and the follow-ups: row and column share"))
+display(tables.scores_link(["baseline", *config.FOLLOW_UPS], "this table and chart"))
 
 # %% [markdown]
 # ## Banding over training
 #
 # Row (solid) and column (dashed) share of 5b's raw weights, recorded during training, with the loss and
-# the accuracy on a validation subset.
+# the accuracy on a validation subset: one colour per run type, one line per seed. The dotted grey line is the
+# share i.i.d. noise scores for 5b's kernel size (hover it for the number).
 
 # %% tags=["hide-input"]
 plots.training_curves(list(curves.values()), layer="block5.b", kind="W")

@@ -29,7 +29,7 @@ profile = "cpu"  # smoke | cpu | gpu-small | gpu
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import config, findings, plots, render, scores, study
+from banding_lib import config, findings, plots, render, scores, study, tables
 
 config.validate_params(profile=profile)
 render.use_offline_renderer("static")
@@ -49,19 +49,20 @@ else:
     display(search["table"].style.format(precision=3).set_table_styles(SMALL))  # a Styler: no cell cut short
 
 # %% [markdown]
-# ## Banding against training cost
+# ## Banding against each varied parameter
 #
-# One point per run: the row share (filled circles) and column share (open squares) of the NMF pictures of 5b, with 95 %
-# bootstrap intervals over neurons, against the minutes of one CPU thread the run trained for (two runs
-# shared the two cores of the machine). Hover for the run, its validation accuracy and an estimated
-# GPU time (training FLOPs counted by torch, divided by an assumed 100 TFLOP/s, `study.GPU_FLOPS`; not measured). The dashed
-# line is the score of i.i.d. noise for the kernel size (0.17 for 5x5, 0.25 for 3x3).
+# One small chart per axis of the study: the row share (blue) and column share (red) of 5b's NMF pictures, with
+# 95 % bootstrap intervals over neurons, at the profile's value of that parameter (marked `*`) and at each value
+# the study tried; everything else is the profile. *training steps* are the GAP runs at the profile's weight
+# decay. The dashed line is the score of i.i.d. noise for the kernel size. Hover a point for the run, its
+# validation accuracy and the minutes of one CPU thread it trained for (two runs shared the machine's two cores).
+# Every run's numbers, GPU-time estimate included, are in the table below.
 
 # %% tags=["hide-input"]
-plots.study_chart(frame, layer="block5.b", title="Scale study: banding of 5b against CPU-minutes")
-
-# %% tags=["hide-input"]
-plots.study_chart(frame, layer="block5.a", title="Scale study: banding of 5a against CPU-minutes")
+by_axis = study.axes(frame, profile)
+display(plots.axes_chart(by_axis, layer="block5.b", title="Scale study, 5b: banding against each varied parameter"))
+display(plots.axes_chart(by_axis, layer="block5.a", title="Scale study, 5a: banding against each varied parameter"))
+display(tables.scores_link(what="these charts (the rows with a study label)"))
 
 # %% [markdown]
 # ## The GAP effect over training

@@ -1,7 +1,7 @@
 """The book's sentences say what their numbers show (banding_lib.findings, from the scores step's table)."""
 import torch
 
-from banding_lib import article, findings, metrics, scores, verdict
+from banding_lib import article, findings, metrics, reduce, scores, verdict
 from conftest import fake_run, fake_scores
 
 
@@ -19,8 +19,17 @@ def test_layer_line_leads_with_the_verdicts_grade_and_gives_the_articles_number(
     frame = _frame()
     text = findings.layer_line(frame, verdict.table(frame), "baseline", "block5.b", figure="Figure 5")
     s = scores.seed_mean(frame, "baseline", "block5.b")
-    assert text.startswith("**Figure 5: reproduced.**") and f"row {s.row:.2f} / col {s.col:.2f}" in text
+    assert text.startswith("**Figure 5 (the baseline's 5b is fully banded): reproduced.**")
+    assert f"row {s.row:.2f} / col {s.col:.2f}" in text and f"row/col {s.row / s.col:.1f}" in text
     assert "article 0.96 / 0.03" in text and "3 seeds" in text
+    assert not any(f"*{word}*" in text for word in ("banded", "weakly banded", "not banded"))  # one grade wording
+
+
+def test_vertical_neurons_counts_the_pictures_that_lean_vertical():
+    red = reduce.reduce_weight(fake_run("rotated", out=20).weights["block5.b"])
+    rows, cols = red.shares()
+    n = int((cols > rows).sum())
+    assert f"rotated {n} of 20 ({100 * n / 20:.0f} %)" in findings.vertical_neurons({"rotated": red})
 
 
 def test_the_baseline_finding_says_lower_or_higher_than_the_article_by_its_numbers():

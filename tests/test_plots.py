@@ -75,6 +75,9 @@ def test_training_curves_follow_history():
     data = {name: pd.DataFrame(rows) for name, rows in spec["datasets"].items()}
     shares = next(d for d in data.values() if "measure" in d)
     assert sorted(shares[shares["run"] == "flatten"]["step"].unique()) == [0, 25]
+    top = spec["vconcat"][0]["layer"][0]["encoding"]
+    assert top["color"]["field"] == "type" and top["detail"]["field"] == "run"  # a colour per run type, a line per run
+    assert top["color"]["legend"]["orient"] == "bottom"
     with pytest.raises(KeyError, match="block4.e"):
         plots.training_curves(runs, "block4.e")
 
@@ -127,3 +130,16 @@ def test_weight_grids_are_legible_and_fit_the_column():
     assert spec["width"] <= plots.COLUMN_WIDTH and "* 8" in str(spec)  # 3x3 tiles drawn 24 px (MIN_TILE), not 12
     wide = plots.weight_grid(np.random.default_rng(0).random((64, 5, 5, 3)), columns=32, pixel=4).to_dict()
     assert wide["width"] <= plots.COLUMN_WIDTH
+
+
+def test_side_by_side_draws_a_spread_sample_of_each_layer_at_one_tile_size():
+    a = reduce.reduce_weight(fake_run(out=40).weights["block5.b"])
+    b = reduce.reduce_weight(fake_run("rotated", out=40).weights["block5.b"])
+    spec = plots.side_by_side({"baseline": a, "rotated": b}, count=10, title="5b").to_dict()
+    panels = spec["concat"]
+    assert [p["title"]["text"] for p in panels] == ["baseline", "rotated"]
+    assert panels[0]["title"]["subtitle"] == f"row {a.score.row:.2f} / col {a.score.col:.2f}"
+    shown = plots.inline_frame(panels[0]).drop_duplicates("n")
+    assert len(shown) == 10 and shown.n.iloc[0] == a.order[0] and shown.n.iloc[-1] == a.order[-1]
+    assert panels[0]["width"] == panels[1]["width"]
+    assert sum(p["width"] for p in panels[:spec["columns"]]) + 16 * (spec["columns"] - 1) <= plots.COLUMN_WIDTH

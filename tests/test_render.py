@@ -1,4 +1,5 @@
 """The offline renderer needs no CDN and writes its bundle where it is told."""
+import json
 import re
 import shutil
 import subprocess
@@ -37,6 +38,13 @@ def test_offline_renderer_uses_the_vendored_bundle(offline):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")), reason="no chromium")
+def test_the_chart_menu_offers_the_charts_source_with_its_data_and_no_online_editor():
+    chart = alt.Chart(pd.DataFrame({"a": [1, 2]})).mark_point().encode(x="a:Q")
+    snippet = render.offline_html(chart.to_dict())
+    opt = json.loads(re.search(r"\}\)\((\{.*\}), (\{.*\})\);\s*</script>", snippet, re.S).group(2))
+    assert opt["actions"] == {"export": True, "source": True, "compiled": False, "editor": False}
+
+
 def test_offline_page_draws_in_a_browser(tmp_path):
     """A page in a subfolder with Sphinx's data-content_root draws the chart from ../_static."""
     (tmp_path / "_static").mkdir()

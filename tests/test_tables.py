@@ -14,7 +14,7 @@ def test_shown_labels_seeds_where_a_preset_repeats_and_adds_the_articles_number(
     assert w.loc[("rotated", "block5.b", "article"), "col"] == 0.96
     assert ("rotated", "block5.a", "W") not in w.index  # a layer the run lacks is skipped
     assert ("baseline s0", "block5.a", "article") not in w.index  # the article has no baseline 5a number
-    assert tables.score_table(shown).loc[("rotated", "block5.b"), "article"] == "0.03 / 0.96"
+    assert tables.score_table(shown).loc[("rotated", "block5.b"), "article row / col"] == "0.03 / 0.96"
     only = tables.shown(fake_scores(runs), ["baseline"], ["block5.b"], kinds=("NMF",), seeds=[1], article=False)
     assert list(only["run"]) == ["baseline"] and list(only.seed) == [1]
 

@@ -55,3 +55,19 @@ def test_noise_puts_the_twins_move_beside_the_seeds_range():
     twin_rows = fake_scores([twin], study={"baseline": "the profile on 2 threads (same seed)"}).assign(book=False)
     text = verdict.noise(__import__("pandas").concat([frame, twin_rows], ignore_index=True))
     assert "on 2 threads" in text and "a move of 0.00 in row share" in text and "over 3 seeds" in text
+
+
+def test_the_styled_table_links_each_figure_and_pictures_a_comparison_claim_beside_its_reference():
+    runs = _runs() + [fake_run("flatten", s) for s in (0, 1, 2)]
+    table = verdict.table(fake_scores(runs))
+    strips = {key: f'<img alt="{key[0]} {key[1]}">' for key in
+              [("baseline", "block5.a"), ("baseline", "block5.b"), ("rotated", "block5.b"), ("flatten", "block5.a"),
+               ("flatten", "block5.b")]}
+    html = verdict.styled(table, strips).to_html()
+    assert '<a href="03_interventions.html#figure-6">6</a>' in html and '02_simplified_net.html#figure-5' in html
+    claim7 = next(c for c in article.CLAIMS if c.run == "flatten" and c.layer == "block5.b")
+    assert claim7.ref == ("baseline", "block5.b")
+    row7 = html[html.index(claim7.says[:30]):].split("</tr>")[0]
+    assert '<img alt="flatten block5.b">' in row7 and '<img alt="baseline block5.b">' in row7  # ours, then the reference
+    assert "white-space: nowrap" in row7 and "article.verdict" not in html
+    assert "ours, pictured" not in verdict.styled(table).to_html()  # no strips given: no picture column
