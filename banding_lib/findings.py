@@ -51,7 +51,8 @@ def layer_line(frame: pd.DataFrame, verdicts: pd.DataFrame, preset: str, layer: 
     if figure:
         claim = verdicts[verdicts["run, layer"] == f"{preset}, {layer}"]["the article"].iloc[0]
         head = f"**{figure} ({claim}): {verdict.grade_of(verdicts, preset, layer)}.** "
-    return f"{head}`{preset}` {layer}: {describe_scores(s)}, {ratio(s.row, s.col)} ({said(preset, layer)})"
+    tail = "" if head and not article.article_shares().get((preset, layer)) else f" ({said(preset, layer)})"  # the head said it
+    return f"{head}`{preset}` {layer}: {describe_scores(s)}, {ratio(s.row, s.col)}{tail}"
 
 
 def ratio(row: float, col: float) -> str:

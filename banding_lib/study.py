@@ -58,7 +58,7 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _convs(cfg) -> int:
     groups = {g: len(ch) for g, _, ch in models.GROUPS}
-    return sum(groups[b] for b in cfg["model"]["blocks"])
+    return sum(groups[b] for b in cfg["model"].get("blocks", models.BLOCKS))
 
 
 # What each axis of the study varies, read off a run's resolved config (its value, as the axis's tick label).

@@ -43,7 +43,7 @@ display(Markdown(findings.grading_key()))
 # under it), the article's number, ours, and the grade.
 
 # %% tags=["hide-input"]
-graded = [c for c in article.GRADED if f"{c.run}, {c.layer}" in set(verdicts["run, layer"])]
+graded = [c for c in article.CLAIMS if f"{c.run}, {c.layer}" in set(verdicts["run, layer"])]
 keys = {(c.run, c.layer) for c in graded} | {c.ref for c in graded if c.ref}
 runs = {p: run for (p, _), run in runner.load(sorted({r for r, _ in keys}), profile, [0], results_root).items()}
 strips = {(r, layer): plots.strip_html(reduce.reduction(runs[r].weights[layer]), count=5, label=f"{r}, {layer}")

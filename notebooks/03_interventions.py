@@ -116,7 +116,7 @@ display(tables.scores_link(main + list(article.PERSISTING), "this chart and tabl
 
 # %% tags=["hide-input"]
 display(plots.side_by_side({"baseline": red("baseline"), **{p: red(p) for p in article.PERSISTING}}))
-display(Markdown("\n".join(f"- {line(p, figure='still banded')} ({config.RUNS[p]['about']})" for p in article.PERSISTING)))
+display(Markdown("\n".join(f"- {line(p, figure=p)}" for p in article.PERSISTING)))
 display(tables.scores_link(list(article.PERSISTING), "the persisting variants"))
 
 # %% tags=["remove-input", "hide-output"]
