@@ -380,3 +380,22 @@ def test_page_loads_without_console_errors_draws_every_chart_and_reads_at_column
     problems += [f"{page}: {m}" for m in r["reading"]]
     if problems:  # one line per page and message
         pytest.fail("\n".join(problems + [f"{page}: screenshot {shot}"]), pytrace=False)
+
+
+def test_every_link_to_a_section_of_the_book_finds_it(book_html):
+    """A link such as the verdict page's figure links (00_verdict -> 03_interventions.html#figure-6) lands on an
+    element with that id in the page it names: a renamed heading or a lost target fails here, not in a reader's hands."""
+    import re
+
+    checked, broken = 0, []
+    for page in toc_pages():
+        text = (book_html / f"{page}.html").read_text(encoding="utf-8")
+        for target, fragment in re.findall(r'href="([\w.-]*\.html)?#([\w-]+)"', text):
+            path = book_html / (target or f"{page}.html")
+            ids = set(re.findall(r'\bid="([^"]+)"', path.read_text(encoding="utf-8"))) if path.exists() else set()
+            checked += 1
+            if fragment not in ids:
+                broken.append(f"{page}: {target or '(same page)'}#{fragment}")
+    verdict = (book_html / "00_verdict.html").read_text(encoding="utf-8")
+    assert "03_interventions.html#figure-6" in verdict and checked > 0
+    assert not broken, "\n".join(broken)
