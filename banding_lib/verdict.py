@@ -103,7 +103,7 @@ def styled(verdicts: pd.DataFrame, pictures: dict | None = None):
         ref = refs.get((row["figure"], row["the article"]))
         html = pictures.get((run, layer), "")
         if ref and ref in pictures:
-            html += small(f"{ref[0]}:") + pictures[ref]
+            html += small(f"{ref[0]}, {ref[1]}:") + pictures[ref]
         return html
 
     nums = lambda v: f'<span style="white-space: nowrap">{v}</span>'
