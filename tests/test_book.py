@@ -14,7 +14,8 @@ PAGES = ["00_verdict", "01_discovery", "02_simplified_net", "03_interventions", 
 FIGURES = {
     1: ("01_discovery", "mixed5b"), 2: ("01_discovery", "layer4.2.conv2"), 3: ("01_discovery", "AlexNet"),
     4: ("02_simplified_net", "The simplified network at 224 px"), 5: ("02_simplified_net", "Baseline, 5b"),
-    6: ("03_interventions", "Rotated 90°, 5b"), 7: ("03_interventions", "No GAP (flatten), 5b"),
+    6: ("03_interventions", r"Rotated 90\u00b0, 5b"),  # chart specs are ASCII JSON: the degree sign escaped
+    7: ("03_interventions", "No GAP (flatten), 5b"),
     8: ("03_interventions", "x-pooling, 5a"), 9: ("04_popular_architectures", "googlenet baseline"),
     10: ("04_popular_architectures", "resnet50 rotated"), 11: ("04_popular_architectures", "vgg19 flatten"),
     12: ("03_interventions", "k-means clusters"),
