@@ -178,10 +178,11 @@ def strip_html(red, count: int = 6, tile: int = MIN_TILE, gap: int = 3, label: s
 
 
 # ----------------------------------------------------------------------------------------- score chart
-def score_chart(rows, title=None) -> alt.FacetChart:
-    """Row and column share per run, one panel per layer: a dot with its 95 % interval per kind
-    (W raw weight, dW minus init, NMF pictures), the article's number as an open diamond, the noise
-    level as a dashed rule. rows: tables.scores_frame(...) or a list of its row dicts."""
+def score_chart(rows, title=None) -> alt.VConcatChart:
+    """Row and column share per run, one panel per layer listing only the runs that have it: a dot with its 95 %
+    interval per kind (W raw weight, dW minus init, NMF pictures), the article's number as an open diamond, the
+    noise level as a dashed rule. rows: tables.scores_frame(...) or a list of its row dicts. Panels are stacked,
+    not faceted: facets with independent y scales over layered marks make Vega-Lite warn in the console."""
     frame = pd.DataFrame(rows)
     runs = list(dict.fromkeys(frame["run"]))
     long = pd.concat([
@@ -191,26 +192,30 @@ def score_chart(rows, title=None) -> alt.FacetChart:
     kinds = [k for k in KIND_SHAPES if k in set(long["kind"])]
     y = alt.Y("run:N", sort=runs, title=None)
     y_off = alt.YOffset("kind:N", sort=kinds)
-    x = alt.X("value:Q", scale=alt.Scale(domain=[0, 1]), title="share of a kernel's spatial variance")
     colour = alt.Color("measure:N", title=None, scale=alt.Scale(domain=list(MEASURE_COLOURS),
                                                                   range=list(MEASURE_COLOURS.values())))
     shape = alt.Shape("kind:N", title="scored on", scale=alt.Scale(domain=kinds, range=[KIND_SHAPES[k] for k in kinds]))
     tip = [alt.Tooltip("run:N"), alt.Tooltip("kind:N"), alt.Tooltip("measure:N"),
            alt.Tooltip("value:Q", format=".3f"), alt.Tooltip("lo:Q", format=".3f"), alt.Tooltip("hi:Q", format=".3f")]
     measured = alt.datum.kind != "article"
-    bars = alt.Chart().mark_rule(strokeWidth=1.5).transform_filter(measured).encode(
-        y=y, yOffset=y_off, x=alt.X("lo:Q"), x2="hi:Q", color=colour)
-    dots = alt.Chart().mark_point(filled=True, size=40).transform_filter(measured).encode(
-        y=y, yOffset=y_off, x=x, color=colour, shape=shape, tooltip=tip)
-    paper = alt.Chart().mark_point(filled=False, size=130, strokeWidth=2).transform_filter(~measured).encode(
-        y=y, yOffset=y_off, x=x, color=colour, shape=shape, tooltip=tip)
-    noise = alt.Chart().mark_rule(strokeDash=[4, 3], color="gray").encode(
-        x=alt.X("mean(null):Q"), tooltip=[alt.Tooltip("mean(null):Q", title="noise level", format=".3f")])
-    layer_sort = list(dict.fromkeys(frame["layer"]))
-    return alt.layer(noise, bars, dots, paper, data=long).properties(width=360, height=alt.Step(9)).facet(
-        row=alt.Row("layer:N", sort=layer_sort, title=None, header=alt.Header(labelAngle=0, labelAlign="left")),
-        title=chart_title(title),
-    ).resolve_scale(y="independent")  # each layer's panel lists only the runs that have that layer
+
+    def panel(layer, last):
+        x = alt.X("value:Q", scale=alt.Scale(domain=[0, 1]),
+                  title="share of a kernel's spatial variance" if last else None)
+        bars = alt.Chart().mark_rule(strokeWidth=1.5).transform_filter(measured).encode(
+            y=y, yOffset=y_off, x=alt.X("lo:Q"), x2="hi:Q", color=colour)
+        dots = alt.Chart().mark_point(filled=True, size=40).transform_filter(measured).encode(
+            y=y, yOffset=y_off, x=x, color=colour, shape=shape, tooltip=tip)
+        paper = alt.Chart().mark_point(filled=False, size=130, strokeWidth=2).transform_filter(~measured).encode(
+            y=y, yOffset=y_off, x=x, color=colour, shape=shape, tooltip=tip)
+        noise = alt.Chart().mark_rule(strokeDash=[4, 3], color="gray").encode(
+            x=alt.X("mean(null):Q"), tooltip=[alt.Tooltip("mean(null):Q", title="noise level", format=".3f")])
+        return alt.layer(noise, bars, dots, paper).transform_filter(alt.datum.layer == layer).properties(
+            width=360, height=alt.Step(9), title=alt.TitleParams(layer, anchor="start", fontSize=11))
+
+    layers = list(dict.fromkeys(frame["layer"]))
+    return alt.vconcat(*(panel(layer, i == len(layers) - 1) for i, layer in enumerate(layers)), data=long,
+                       title=chart_title(title), spacing=8)
 
 
 # -------------------------------------------------------------------------------------- training curves

@@ -1,5 +1,5 @@
 """Every page of the built book (every file of _toc.yml) in headless Chromium, from file://, as a first visit:
-no console error (JS exceptions, failed loads, console.error), every chart drawn once (vega-embed puts an <svg> or
+no console error (JS exceptions, failed loads, console.error, console.warn), every chart drawn once (vega-embed puts an <svg> or
 <canvas> into each div.banding-chart) and every saved widget view drawn once; and what a reader would have to
 squint at or scroll for, measured in the page as laid out at the window's width (1280 px):
 - no chart or table wider than the text column (its drawn <svg>/<canvas> against the article's content box),
@@ -223,7 +223,8 @@ SMALL_TILES_JS = """((limit) => {
 
 
 def console_problems(events, session, root: Path) -> list[str]:
-    """One line per console error of the tab `session`: uncaught exceptions, console.error, failed loads.
+    """One line per console error of the tab `session`: uncaught exceptions, console.error and console.warn (Vega's
+    warnings: a spec it had to guess about), failed loads.
     File URLs are shown relative to `root` (the book's HTML folder)."""
     lines = []
     for e in events:
@@ -236,7 +237,7 @@ def console_problems(events, session, root: Path) -> list[str]:
             if not text.startswith("Uncaught"):
                 text = f"{d.get('text', 'Uncaught')} {text}"
             lines.append(f"{text} ({short_url(d.get('url', ''), root)}:{d.get('lineNumber', 0) + 1})")
-        elif e.get("method") == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert"):
+        elif e.get("method") == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert", "warning"):
             args = " ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", []))
             lines.append(f"console.{p['type']}: {args}")
         elif e.get("method") == "Log.entryAdded" and p["entry"]["level"] == "error":
@@ -387,15 +388,14 @@ def test_every_link_to_a_section_of_the_book_finds_it(book_html):
     element with that id in the page it names: a renamed heading or a lost target fails here, not in a reader's hands."""
     import re
 
+    texts = {path.name: path.read_text(encoding="utf-8") for path in book_html.glob("*.html")}
+    ids = {name: set(re.findall(r'\bid="([^"]+)"', text)) for name, text in texts.items()}
     checked, broken = 0, []
     for page in toc_pages():
-        text = (book_html / f"{page}.html").read_text(encoding="utf-8")
-        for target, fragment in re.findall(r'href="([\w.-]*\.html)?#([\w-]+)"', text):
-            path = book_html / (target or f"{page}.html")
-            ids = set(re.findall(r'\bid="([^"]+)"', path.read_text(encoding="utf-8"))) if path.exists() else set()
+        for target, fragment in re.findall(r'href="([\w.-]*\.html)?#([\w-]+)"', texts[f"{page}.html"]):
             checked += 1
-            if fragment not in ids:
+            if fragment not in ids.get(target or f"{page}.html", set()):
                 broken.append(f"{page}: {target or '(same page)'}#{fragment}")
-    verdict = (book_html / "00_verdict.html").read_text(encoding="utf-8")
+    verdict = texts["00_verdict.html"]
     assert "03_interventions.html#figure-6" in verdict and checked > 0
     assert not broken, "\n".join(broken)

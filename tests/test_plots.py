@@ -66,7 +66,12 @@ def test_score_chart_has_one_panel_per_layer():
     runs = [fake_run("baseline", 0), fake_run("rotated", 2, layers=("block5.b",))]
     frame = tables.shown(fake_scores(runs), ["baseline", "rotated"], ["block5.a", "block5.b"])
     spec = plots.score_chart(frame).to_dict()
-    assert spec["facet"]["row"]["field"] == "layer"
+    panels = spec["vconcat"]
+    assert [p["title"]["text"] for p in panels] == ["block5.a", "block5.b"]
+    assert [p["transform"][0]["filter"] for p in panels] == ["(datum.layer === 'block5.a')", "(datum.layer === 'block5.b')"]
+    data = pd.DataFrame(spec["datasets"][spec["data"]["name"]])
+    assert set(data[data.layer == "block5.a"].run) == {"baseline"}  # rotated has no 5a: its panel lists only the baseline
+    assert [p["layer"][2]["encoding"]["x"].get("title") for p in panels] == [None, "share of a kernel's spatial variance"]
 
 
 def test_training_curves_follow_history():
