@@ -12,19 +12,23 @@ mean row and column share and each seed's row / col ratio.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 from . import config
 
-BANDED = (0.75, 3.5)  # the article's "banded": row share >= 0.75 and >= 3.5 x the column share
-LEANS = (0.6, 2.0)  # a retrained architecture "leans banded": row share >= 0.6 and >= 2 x the column share
-STRONG = (0.85, 0.12)  # "reproduced" for a fully banded layer: row >= 0.85 and col <= 0.12 (article: 0.96 / 0.03)
-HALVED = 0.5  # figure 7: the no-GAP 5b's row/col ratio at most this times the baseline's (article: 1.2 vs 32)
+BANDED = (0.75, 3.5)  # the article's pictures read in absolute terms (ARTICLE.md): row >= 0.75 and >= 3.5 x column
+# The grading rules (fixed before the runs they grade; tests/test_article.py runs them on the article's own panels).
+# Every rule reads a layer's row / column ratio seed by seed (the seed is the unit) and compares it with a cut or
+# with this book's own controls (the baseline, the no-GAP net):
+BANDED_RATIO = 2.5  # banded: row / column >= this on a seed. The article's panels it calls not banded (no GAP, x-pool
+#                     5b, AlexNet conv5, InceptionV1 without pooling) score 1.2-2.2; those it calls banded 4.3-38
+HALVED = 0.5  # figure 7: no GAP leaves each seed's ratio at most this x the baseline's (geometric mean over seeds)
 LEARNED = 2.0  # a run learned when its val. top-1 >= this x chance; a claim on a run that did not is inconclusive
 LEARNED_TORCHVISION = 0.60  # ... and a retrained torchvision net at val. top-1 >= this (the learning issue's target)
 SYMMETRY_MARGIN = 0.1  # pictures are "clearly symmetric" when their mirror share exceeds i.i.d. noise's by this
-GRADES = ("reproduced", "partly", "not reproduced", "inconclusive")
+GRADES = ("reproduced", "at threshold", "not reproduced", "inconclusive")
 
 
 def learned(val_top1: float, num_classes: int, arch: str = "simplified") -> bool:
@@ -34,8 +38,9 @@ def learned(val_top1: float, num_classes: int, arch: str = "simplified") -> bool
 
 
 def label(row: float, col: float) -> str:
-    """The article's own figures read as thresholds: "banded" = row >= 0.75 and row/col >= 3.5, "vertical
-    bands" the mirror image, "not banded" = row/col <= 2 and col/row <= 2, else "weakly banded" / "weakly vertical"."""
+    """The article's own figures read as absolute thresholds (the old grade, kept in its own column): "banded" =
+    row >= 0.75 and row/col >= 3.5, "vertical bands" the mirror image, "not banded" = row/col <= 2 and col/row
+    <= 2, else "weakly banded" / "weakly vertical"."""
     if row >= BANDED[0] and row >= BANDED[1] * col:
         return "banded"
     if col >= BANDED[0] and col >= BANDED[1] * row:
@@ -51,72 +56,74 @@ def verdict(row: float, col: float) -> str:
 
 
 class Seeds(NamedTuple):
-    """What a rule reads of one (run, layer): the mean row / col share over its seeds and each seed's ratio."""
+    """What a rule reads of one (run, layer): each seed's row and column share."""
 
-    row: float
-    col: float
-    ratios: tuple
+    rows: tuple
+    cols: tuple
+
+    @property
+    def logs(self) -> tuple:
+        """Each seed's log row / column ratio (0: as much row as column structure, i.i.d. noise)."""
+        return tuple(math.log(max(r, 1e-9) / max(c, 1e-9)) for r, c in zip(self.rows, self.cols))
+
+    @property
+    def log_mean(self) -> float:
+        return sum(self.logs) / len(self.logs)
 
     @property
     def ratio(self) -> float:
-        return self.row / self.col if self.col > 0 else float("inf")
+        """The seeds' geometric mean row / column ratio."""
+        return math.exp(self.log_mean)
 
     def mirrored(self) -> "Seeds":
-        return Seeds(self.col, self.row, tuple(1 / r if r else float("inf") for r in self.ratios))
+        return Seeds(self.cols, self.rows)
+
+    def one(self, i: int) -> "Seeds":
+        return Seeds((self.rows[i],), (self.cols[i],))
+
+
+def split(passes, apart: bool = True) -> str:
+    """One definition everywhere: "reproduced" when every seed passes (and, for a contrast, the seeds of the two
+    runs lie apart), "at threshold" when the seeds fall on both sides of the cut (or all pass but overlap the
+    control's), "not reproduced" when none passes."""
+    passes = list(passes)
+    if all(passes):
+        return "reproduced" if apart else "at threshold"
+    return "at threshold" if any(passes) else "not reproduced"
 
 
 @dataclass(frozen=True)
 class Rule:
-    """How a claim is graded: `grade(seeds, ref)` -> "reproduced" / "partly" / "not reproduced" (ref: the
-    Seeds of the run compared with, or None); `words`: the rule as the verdict page states it."""
+    """How a claim is graded: `passes(seeds, refs)` -> one bool per seed of the run (refs: the Seeds of the runs
+    it is compared with, in the claim's order); `apart(seeds, refs)`: whether the seeds lie apart from the
+    control's (contrasts only); `words`: the rule as the verdict page states it."""
 
     name: str
     words: str
-    grade: Callable[[Seeds, Seeds | None], str]
+    passes: Callable[[Seeds, tuple], list]
+    apart: Callable[[Seeds, tuple], bool] = lambda s, refs: True
+
+    def grade(self, seeds: Seeds, refs: tuple = ()) -> str:
+        return split(self.passes(seeds, refs), self.apart(seeds, refs))
 
 
-def _banded(s: Seeds, ref=None) -> str:
-    if s.row >= STRONG[0] and s.col <= STRONG[1]:
-        return "reproduced"
-    return "partly" if label(s.row, s.col) == "banded" else "not reproduced"
-
-
-def _still_banded(s: Seeds, ref=None) -> str:
-    return {"banded": "reproduced", "weakly banded": "partly"}.get(label(s.row, s.col), "not reproduced")
-
-
-def _halved(s: Seeds, ref: Seeds) -> str:
-    mean, ref_mean = sum(s.ratios) / len(s.ratios), sum(ref.ratios) / len(ref.ratios)
-    if mean <= HALVED * ref_mean and max(s.ratios) < min(ref.ratios):
-        return "reproduced"
-    return "partly" if mean < ref_mean else "not reproduced"
-
-
-def _leans(s: Seeds, ref=None) -> str:
-    leans = s.row >= LEANS[1] * s.col
-    return "reproduced" if leans and s.row >= LEANS[0] else "partly" if leans else "not reproduced"
-
-
-BANDED_RULE = Rule("banded", f"reproduced at row ≥ {STRONG[0]} and column ≤ {STRONG[1]}; partly at the article's "
-                   f"own reading of banded (row ≥ {BANDED[0]} and ≥ {BANDED[1]} x column)", _banded)
-VERTICAL = Rule("vertical bands", "the mirror image of *banded*, columns for rows", lambda s, ref=None: _banded(s.mirrored()))
-STILL_BANDED = Rule("still banded", f"reproduced at the article's reading of banded (row ≥ {BANDED[0]} and ≥ "
-                    f"{BANDED[1]} x column), partly when only weakly banded (row above column, not both thresholds)",
-                    _still_banded)
-HALVED_RULE = Rule("halved", f"reproduced when 5b's mean row / column ratio is at most {HALVED:g} x the baseline's "
-                   "and every seed's ratio lies below every baseline seed's; partly when it is only lower", _halved)
-def _less_banded(s: Seeds, ref: Seeds) -> str:
-    if ref.row < LEANS[1] * ref.col:  # the layer compared with is not banded: there is no banding to weaken
-        return "not reproduced"
-    return "reproduced" if s.ratio < ref.ratio else "not reproduced"
-
-
-LESS_BANDED = Rule("less banded", "reproduced when the row / column ratio is below that of the layer compared with, "
-                   f"and that layer leans banded (row ≥ {LEANS[1]:g} x column: else there is no banding to weaken)",
-                   _less_banded)
-LEANS_BANDED = Rule("leans banded", f"(retrained architectures) reproduced at row ≥ {LEANS[0]} and ≥ {LEANS[1]:g} x "
-                    f"column; partly at ≥ {LEANS[1]:g} x column alone", _leans)
-LEANS_VERTICAL = Rule("leans vertical", "the mirror image of *leans banded*", lambda s, ref=None: _leans(s.mirrored()))
+_CUT = math.log(BANDED_RATIO)
+BANDED_RULE = Rule("banded", f"row / column ratio ≥ {BANDED_RATIO:g} on every seed (the article's panels it calls "
+                   "not banded score 1.2–2.2, those it calls banded 4.3–38)",
+                   lambda s, refs: [v >= _CUT for v in s.logs])
+VERTICAL = Rule("vertical bands", f"the mirror image of *banded*: column / row ratio ≥ {BANDED_RATIO:g} on every seed",
+                lambda s, refs: [v >= _CUT for v in s.mirrored().logs])
+HALVED_RULE = Rule("halved", f"every seed's row / column ratio at most {HALVED:g} x the control's (the baseline's "
+                   "geometric mean over seeds), and every seed's ratio below every seed of the control",
+                   lambda s, refs: [v <= refs[0].log_mean + math.log(HALVED) for v in s.logs],
+                   lambda s, refs: max(s.logs) < min(refs[0].logs))
+WEAKENED = Rule("weakened", "every seed's row / column ratio below the control's (geometric mean over seeds), and "
+                "every seed below every seed of the control",
+                lambda s, refs: [v < refs[0].log_mean for v in s.logs],
+                lambda s, refs: max(s.logs) < min(refs[0].logs))
+STILL_BANDED = Rule("still banded", "not weakened the way removing GAP weakens it: every seed's row / column ratio "
+                    "nearer the baseline's than the no-GAP net's (above their geometric midpoint)",
+                    lambda s, refs: [v >= (refs[0].log_mean + refs[1].log_mean) / 2 for v in s.logs])
 
 
 @dataclass(frozen=True)
@@ -127,7 +134,12 @@ class Claim:
     layer: str
     article: tuple[float, float] | None  # row / col share of the article's published pictures of that layer
     rule: Rule | None  # None: reported, not graded
-    ref: tuple[str, str] | None = None  # (run, layer) a comparison is made with
+    refs: tuple = ()  # the (run, layer)s the claim is a contrast with, in the rule's order
+
+    @property
+    def ref(self) -> tuple[str, str] | None:
+        """The first control the claim is compared with (the one pictured beside it), or None."""
+        return self.refs[0] if self.refs else None
 
 
 PERSISTING = ("masks3", "masks5", "masks16", "mask_full", "attention", "coordconv", "groups", "maxpool_fc")
@@ -138,16 +150,17 @@ _ARCH_SHARES = {  # the article's pictures of each retrained architecture's laye
     "resnet50": ((0.91, 0.08), (0.09, 0.90), (0.72, 0.22)),
     "vgg19": ((0.84, 0.13), (0.12, 0.86), (0.84, 0.14)),
 }
+BASE, NO_GAP = ("baseline", "block5.b"), ("flatten", "block5.b")  # the simplified net's two controls
 
 
 def _arch_claims(arch: str) -> list[Claim]:
     (fig, layer), (base, rot, flat) = ARCH_LAYERS[arch], _ARCH_SHARES[arch]
     flatten = (Claim(fig, f"{arch} without global pooling: banding weakened", f"{arch}_flatten", layer, flat,
-                     LESS_BANDED, (f"{arch}_baseline", layer)) if arch != "vgg19" else
+                     WEAKENED, ((f"{arch}_baseline", layer),)) if arch != "vgg19" else
                Claim(fig, "vgg19 without global pooling: still banded (the authors suspect a bug in that run)",
                      "vgg19_flatten", layer, flat, None))
-    return [Claim(fig, f"{arch} retrained: banded", f"{arch}_baseline", layer, base, LEANS_BANDED),
-            Claim(fig, f"{arch} retrained on rotated inputs: vertical bands", f"{arch}_rotated", layer, rot, LEANS_VERTICAL),
+    return [Claim(fig, f"{arch} retrained: banded", f"{arch}_baseline", layer, base, BANDED_RULE),
+            Claim(fig, f"{arch} retrained on rotated inputs: vertical bands", f"{arch}_rotated", layer, rot, VERTICAL),
             flatten]
 
 
@@ -156,19 +169,38 @@ CLAIMS = [
           (0.95, 0.03), None),
     Claim("3", "pretrained AlexNet: conv5 is not banded", "alexnet_pretrained", "features.10", (0.57, 0.28), None),
     Claim("5", "the baseline's 5b is fully banded", "baseline", "block5.b", (0.96, 0.03), BANDED_RULE),
-    Claim("5", "the baseline's 5a is mostly banded", "baseline", "block5.a", None, STILL_BANDED),
+    Claim("5", "the baseline's 5a is mostly banded", "baseline", "block5.a", None, BANDED_RULE),
     Claim("6", "inputs rotated 90°: 5b's bands turn vertical", "rotated", "block5.b", (0.03, 0.96), VERTICAL),
     Claim("7", "no global average pooling: 5b is not banded (row/col at most half the baseline's, seeds apart)",
-          "flatten", "block5.b", (0.48, 0.39), HALVED_RULE, ("baseline", "block5.b")),
+          "flatten", "block5.b", (0.48, 0.39), HALVED_RULE, (BASE,)),
     Claim("7", "no global average pooling: 5a stays banded (reported; figure 7 is graded on 5b)", "flatten",
           "block5.a", None, None),
-    Claim("8", "pooling along x only: 5a is banded", "x_pool", "block5.a", (0.91, 0.06), STILL_BANDED),
-    Claim("8", "pooling along x only: 5b less banded than 5a", "x_pool", "block5.b", (0.65, 0.31), LESS_BANDED,
-          ("x_pool", "block5.a")),
-    *[Claim("text", f"5b stays banded: {config.RUNS[p]['about']}", p, "block5.b", None, STILL_BANDED) for p in PERSISTING],
+    Claim("8", "pooling along x only: 5a is banded", "x_pool", "block5.a", (0.91, 0.06), BANDED_RULE),
+    Claim("8", "pooling along x only: 5b less banded than 5a", "x_pool", "block5.b", (0.65, 0.31), WEAKENED,
+          (("x_pool", "block5.a"),)),
+    *[Claim("text", f"5b stays banded: {config.RUNS[p]['about']}", p, "block5.b", None, STILL_BANDED, (BASE, NO_GAP))
+      for p in PERSISTING],
     *[c for arch in ARCH_LAYERS for c in _arch_claims(arch)],
 ]
 GRADED = tuple(c for c in CLAIMS if c.rule is not None and c.run in config.RUNS)  # what the verdict grades
+CONTRASTS = (HALVED_RULE, WEAKENED)  # rules that compare a run with a control (strength: the contrast's size)
+
+
+def strength(claim: Claim, s: Seeds, refs: tuple, null: float) -> float | None:
+    """How strong our effect is against the article's, apart from its direction (None where the article drew no
+    panel of the claim's layer): for a contrast (figure 7, x-pool, no pooling), our mean log row / column contrast
+    with the control (refs[0]) as a share of the article's; else (ours - noise) / (article - noise) of the row
+    share (the column share for vertical bands), ours the seeds' mean and noise the i.i.d. share `null`."""
+    if claim.article is None:
+        return None
+    if claim.rule in CONTRASTS:
+        theirs = article_shares().get(claim.ref)
+        if theirs is None:
+            return None
+        art = math.log(theirs[0] / theirs[1]) - math.log(claim.article[0] / claim.article[1])
+        return (refs[0].log_mean - s.log_mean) / art
+    ours, art = (s.cols, claim.article[1]) if claim.rule is VERTICAL else (s.rows, claim.article[0])
+    return (sum(ours) / len(ours) - null) / (art - null)
 
 
 def article_shares() -> dict:

@@ -152,17 +152,29 @@ RUNS = {
                     seeds=THREE_SEEDS),
     "flatten": _run("no GAP, FC over the whole map", "flatten", seeds=THREE_SEEDS),
     "x_pool": _run("average over x only, then FC", "x", seeds=THREE_SEEDS),
-    "masks3": _run("3 learned spatial masks before FC", "masks", n_masks=3),
-    "masks5": _run("5 learned spatial masks before FC", "masks", n_masks=5),
-    "masks16": _run("16 learned spatial masks before FC", "masks", n_masks=16),
-    "mask_full": _run("a learned C x S x S mask after 5b, then GAP", "mask_full"),
-    "attention": _run("attention pooling in place of GAP", "attention"),
-    "coordconv": _run("CoordConv channels on the inputs of 5a and 5b", coordconv=True),
-    "groups": _run("5b in 16 channel groups, each with its own FC", "groups"),
-    "maxpool_fc": _run("global max pool, FC 4096, FC (VGG-like)", "maxpool_fc"),
+    "masks3": _run("3 learned spatial masks before FC", "masks", n_masks=3, seeds=THREE_SEEDS),
+    "masks5": _run("5 learned spatial masks before FC", "masks", n_masks=5, seeds=THREE_SEEDS),
+    "masks16": _run("16 learned spatial masks before FC", "masks", n_masks=16, seeds=THREE_SEEDS),
+    "mask_full": _run("a learned C x S x S mask after 5b, then GAP", "mask_full", seeds=THREE_SEEDS),
+    "attention": _run("attention pooling in place of GAP", "attention", seeds=THREE_SEEDS),
+    "coordconv": _run("CoordConv channels on the inputs of 5a and 5b", coordconv=True, seeds=THREE_SEEDS),
+    "groups": _run("5b in 16 channel groups, each with its own FC over every position", "groups", seeds=THREE_SEEDS),
+    "maxpool_fc": _run("global max pool, FC 4096, FC (VGG-like)", "maxpool_fc", seeds=THREE_SEEDS),
     "xy_pool": _run("follow-up: x-pooled and y-pooled features together", "xy"),
     "random_rotation": _run("follow-up: random rotations by any angle as a regularizer", data={"random_rotation": 180.0}),
     "vflip": _run("follow-up: random vertical flips", data={"vflip": True}),
+    "y_pool": _run("control: average over y only, then FC (the mirror of x_pool)", "y", seeds=THREE_SEEDS),
+    # the key contrasts and controls on a second photo set (centred objects, little sky-above-ground structure)
+    **{f"tin10_{p}": _run(f"{about} (tin10-objects photos)", head, data={"dataset": "tin10-objects", **data},
+                          seeds=seeds)
+       for p, (about, head, data, seeds) in {
+           "baseline": ("GAP then FC", "gap", {}, THREE_SEEDS),
+           "rotated": ("inputs rotated 90 degrees", "gap", {"rotate90": True}, (0, 1)),
+           "flatten": ("no GAP, FC over the whole map", "flatten", {}, THREE_SEEDS),
+           "x_pool": ("average over x only, then FC", "x", {}, (0, 1)),
+           "vflip": ("random vertical flips", "gap", {"vflip": True}, THREE_SEEDS),
+           "random_rotation": ("random rotations by any angle", "gap", {"random_rotation": 180.0}, THREE_SEEDS),
+       }.items()},
     **{f"{arch}_{variant}": _run(f"{arch}, {what}", head,
                                  data={"rotate90": rotate}, arch=arch)
        for arch in ("googlenet", "resnet50", "vgg19") for variant, (head, rotate, what) in _ARCH_VARIANTS.items()},
@@ -170,6 +182,7 @@ RUNS = {
 SIMPLIFIED = tuple(p for p, spec in RUNS.items() if spec["arch"] == "simplified")
 ARCHITECTURES = tuple(p for p, spec in RUNS.items() if spec["arch"] != "simplified")
 FOLLOW_UPS = ("xy_pool", "random_rotation", "vflip")
+SECOND_SET = tuple(p for p in RUNS if p.startswith("tin10_"))  # the Generality runs (tin10-objects photos)
 
 
 def _point(axis, label, preset="baseline", seeds=(0,), steps_share=None, **overrides):
@@ -185,10 +198,12 @@ OLD_DECAY = 2e-2  # the weight decay of the cpu profile before the learning issu
 def _gap_over_training():
     """The GAP effect over training (the learning issue): the baseline and its no-GAP control side by side at
     a quarter, half and all of the profile's steps, at the profile's weight decay and at OLD_DECAY. The two
-    full-length runs at the profile's decay are the book's own baseline and flatten seed 0."""
+    full-length runs at the profile's decay are the book's own baseline and flatten seed 0; at the profile's decay
+    both also train for twice the steps (how much of the gap to the article is training length?)."""
     points = []
-    for decay, extra in (("the profile's", {}), (f"{OLD_DECAY:g}", {"weight_decay": OLD_DECAY})):
-        for share in (0.25, 0.5, 1.0):
+    for decay, extra, shares in (("the profile's", {}, (0.25, 0.5, 1.0, 2.0)),
+                                 (f"{OLD_DECAY:g}", {"weight_decay": OLD_DECAY}, (0.25, 0.5, 1.0))):
+        for share in shares:
             for preset, head in (("baseline", "GAP"), ("flatten", "no GAP")):
                 points.append(_point("GAP over training", f"{head}, {share:g} x the steps, weight decay {decay}",
                                      preset, steps_share=None if share == 1.0 else share, **extra))
@@ -268,7 +283,9 @@ def resolve(preset: str, profile: str = "cpu", seed: int = 0, data_root=None, **
     return {
         "preset": preset, "profile": profile, "seed": int(seed), "arch": arch,
         "model": {**spec["model"], **model, "in_size": prof.in_size},
-        "data": {"dataset": prof.dataset, **spec["data"]},
+        # a run on a second photo set names it (spec["data"]["dataset"]); the synthetic profile has no photos to swap
+        "data": {"dataset": spec["data"].get("dataset", prof.dataset) if prof.dataset != "synthetic" else prof.dataset,
+                 **{k: v for k, v in spec["data"].items() if k != "dataset"}},
         "train": train,
         "format": FORMAT, "recipe_version": RECIPE,
         # how and where on this machine: not part of the run's identity (results.config_hash skips both)

@@ -19,7 +19,7 @@ def profile_line(frame: pd.DataFrame, verdicts: pd.DataFrame, profile: str) -> s
     return (f"**Built at the `{profile}` profile**: {cfg['data']['dataset']}, {m['in_size']}-px inputs, the "
             f"simplified network at width {m['width']:g}, {length} of batch {t['batch_size']}, trained in "
             f"{t['precision']} (the article: ImageNet, 224 px, full width, 90 epochs). Of {int(counts.sum())} graded "
-            f"claims, **{counts.get('reproduced', 0)} reproduced, {counts.get('partly', 0)} partly, "
+            f"claims, **{counts.get('reproduced', 0)} reproduced, {counts.get('at threshold', 0)} at threshold, "
             f"{counts.get('not reproduced', 0)} not reproduced, {counts.get('inconclusive', 0)} inconclusive**.")
 
 
@@ -29,8 +29,14 @@ def grading_key() -> str:
             f"for 5x5 kernels ({metrics.null_share(3, 3):.2f} for 3x3). Each claim is graded by one rule:\n\n"
             f"{article.grading_key()}\n\nA claim whose run did not learn (val. top-1 below {article.LEARNED:g} x "
             f"chance on any seed; for a retrained torchvision network, below {article.LEARNED_TORCHVISION:.2f}) is "
-            "*inconclusive*, never *not reproduced*. *seeds agree*: of the run's seeds, "
-            "how many alone get the grade their mean gets.")
+            "*inconclusive*, never *not reproduced*. The seed is the unit: a claim is *reproduced* when every seed "
+            "passes its rule (and, for a contrast, the seeds lie apart from the control's), *at threshold* when its "
+            "seeds fall on both sides, *not reproduced* when none passes. The same rule is applied to the raw "
+            "weights (W) beside the NMF pictures the article drew; a disagreement is flagged. *Strength* is reported "
+            "apart from direction: (ours − noise) / (article − noise) of the row share (the column share for vertical "
+            "bands), or for a contrast our log row / column contrast with the control as a share of the article's. "
+            "The rules, their cuts and their tests (the article's own panels, knife-edge cases, negative controls) "
+            "were committed before the runs they grade.")
 
 
 def said(preset: str, layer: str) -> str:

@@ -26,7 +26,7 @@ KERNELS = tuple(kernel for _, kernel, _ in GROUPS)  # (7, 5, 5, 5, 5, 5): the ar
 BLOCKS = tuple(group for group, _, _ in GROUPS)
 SHORT_BLOCKS = ("block0", "block1", "block2", "block5")  # the article's net without blocks 3-4 (a depth point of the scale study)
 LAST_LAYERS = ("block4.e", "block5.a", "block5.b")
-HEADS = ("gap", "flatten", "x", "xy", "masks", "mask_full", "attention", "groups", "maxpool_fc")
+HEADS = ("gap", "flatten", "x", "y", "xy", "masks", "mask_full", "attention", "groups", "maxpool_fc")
 
 
 class L2Pool(nn.Module):
@@ -111,6 +111,18 @@ class XPoolHead(Head):
         return pooled.flatten(1) / math.sqrt(pooled.shape[2])  # (B, C*S) or (B, 2*C*S), see FlattenHead
 
 
+class YPoolHead(Head):
+    """Average over y only (one value per column x): the mirror of XPoolHead, a control for its gradient's shape."""
+
+    def __init__(self, c, s, classes):
+        super().__init__()
+        self.fc = nn.Linear(c * s, classes)
+
+    def features(self, x):
+        pooled = x.mean(dim=2)  # (B, C, S): one value per column x
+        return pooled.flatten(1) / math.sqrt(pooled.shape[2])  # (B, C*S), see FlattenHead
+
+
 class MasksHead(Head):
     def __init__(self, c, s, classes, n_masks):
         super().__init__()
@@ -177,6 +189,7 @@ def make_head(head, c, s, classes, *, n_masks, groups, hidden):
         "gap": lambda: GapHead(c, s, classes),
         "flatten": lambda: FlattenHead(c, s, classes),
         "x": lambda: XPoolHead(c, s, classes),
+        "y": lambda: YPoolHead(c, s, classes),
         "xy": lambda: XPoolHead(c, s, classes, also_y=True),
         "masks": lambda: MasksHead(c, s, classes, n_masks),
         "mask_full": lambda: MaskFullHead(c, s, classes),
@@ -267,9 +280,9 @@ def conv_layer_names(model):
 
 
 # What each head does between 5b and its classifier, in words (the architecture diagram's label).
-HEAD_POOLING = {"GapHead": "global average pool", "FlattenHead": "flatten (no pooling)", "XPoolHead": "average over x",
+HEAD_POOLING = {"GapHead": "global average pool", "FlattenHead": "flatten (no pooling)", "XPoolHead": "average over x", "YPoolHead": "average over y",
                 "MasksHead": "learned spatial masks", "MaskFullHead": "learned mask, then global average pool",
-                "AttentionHead": "attention pooling", "GroupsHead": "global average pool, FC per channel group",
+                "AttentionHead": "attention pooling", "GroupsHead": "an FC per channel group over every position (no pooling)",
                 "MaxPoolFCHead": "global max pool, FC"}
 
 

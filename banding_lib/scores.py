@@ -112,7 +112,7 @@ def seed_mean(frame: pd.DataFrame, preset: str, layer: str, kind: str = "NMF") -
                       "mirror": f.mirror.mean(), "null": f["null"].iloc[0]})
 
 
-PROBED_NULLS = ("baseline", "rotated")  # runs whose random init is probed too (the probe's null)
+PROBED_NULLS = ("baseline", "rotated", "tin10_baseline")  # runs whose random init is probed too (the probe's null)
 
 
 def probes(profile: str = "cpu", root=None) -> pd.DataFrame:
@@ -121,9 +121,9 @@ def probes(profile: str = "cpu", root=None) -> pd.DataFrame:
     from . import probe, runner
 
     runs = runner.load(config.SIMPLIFIED, profile, None, root)
-    photos = probe.probe_photos(next(iter(runs.values())).config)
-    frames = [probe.probe(run, images=photos, root=root) for run in runs.values()]
-    frames += [probe.probe(run, weights="init", images=photos, root=root) for (p, _), run in runs.items()
+    photos = lambda run: probe.probe_photos(run.config)  # each run's own photo set (remembered per set)
+    frames = [probe.probe(run, images=photos(run), root=root) for run in runs.values()]
+    frames += [probe.probe(run, weights="init", images=photos(run), root=root) for (p, _), run in runs.items()
                if p in PROBED_NULLS]
     return pd.concat(frames, ignore_index=True).assign(profile=profile)
 

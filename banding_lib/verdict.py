@@ -10,71 +10,71 @@ import pandas as pd
 from . import article, config, scores
 
 
-def means(frame: pd.DataFrame) -> dict:
+def means(frame: pd.DataFrame, kind: str = "NMF") -> dict:
     """{(run, layer): scores.seed_mean(...)} of every (run, layer) a graded claim needs that `frame` holds."""
-    keys = dict.fromkeys([(c.run, c.layer) for c in article.CLAIMS] + [c.ref for c in article.CLAIMS if c.ref])
+    keys = dict.fromkeys([(c.run, c.layer) for c in article.CLAIMS] + [r for c in article.CLAIMS for r in c.refs])
     out = {}
     for run, layer in keys:
         try:
-            out[run, layer] = scores.seed_mean(frame, run, layer)
+            out[run, layer] = scores.seed_mean(frame, run, layer, kind)
         except KeyError:
             pass
     return out
 
 
-def _seeds(s: pd.Series) -> article.Seeds:
-    return article.Seeds(s.row, s.col, s.ratios)
+def seeds(s: pd.Series) -> article.Seeds:
+    """What a rule reads of a seed_mean row: each seed's row and column share."""
+    return article.Seeds(tuple(s.rows), tuple(s.cols))
 
 
 def grade(claim: article.Claim, m: dict) -> str:
     """One of article.GRADES, or 'not graded', for one claim, from means(...): 'inconclusive' when a seed of
-    its run (or of the run it is compared with) did not learn (article.learned); else the claim's rule."""
+    its run (or of a control it is compared with) did not learn (article.learned); else the claim's rule."""
     if claim.rule is None:
         return "not graded"
-    s, ref = m[claim.run, claim.layer], m[claim.ref] if claim.ref else None
-    if not s.learned or (ref is not None and not ref.learned):
+    s, refs = m[claim.run, claim.layer], [m[r] for r in claim.refs]
+    if not s.learned or not all(r.learned for r in refs):
         return "inconclusive"
-    return claim.rule.grade(_seeds(s), None if ref is None else _seeds(ref))
+    return claim.rule.grade(seeds(s), tuple(seeds(r) for r in refs))
 
 
-def agreeing(claim: article.Claim, m: dict) -> str:
-    """How stable a grade is: of the run's seeds, how many alone get the grade the seeds' mean gets ("3 / 3").
-    A grade every seed agrees with survives a rebuild on another machine better than one that rests on the mean."""
+def passing(claim: article.Claim, m: dict) -> str:
+    """How many of the run's seeds alone pass the claim's per-seed test ("2 / 3"): a grade "at threshold" is one
+    whose seeds fall on both sides."""
     s = m[claim.run, claim.layer]
-    if claim.rule is None or s.seeds < 2:
+    if claim.rule is None:
         return "—"
-    overall = grade(claim, m)
-    same = sum(grade(claim, {**m, (claim.run, claim.layer): _one_seed(s, i)}) == overall for i in range(int(s.seeds)))
-    return f"{same} / {int(s.seeds)}"
-
-
-def _one_seed(s: pd.Series, i: int) -> pd.Series:
-    """A seed_mean row as if the run had only its i-th seed."""
-    one = s.copy()
-    one.at["row"], one.at["col"], one.at["ratios"] = s.rows[i], s.cols[i], (s.ratios[i],)
-    return one
+    refs = tuple(seeds(m[r]) for r in claim.refs)
+    return f"{sum(claim.rule.passes(seeds(s), refs))} / {int(s.seeds)}"
 
 
 def table(frame: pd.DataFrame) -> pd.DataFrame:
     """The verdict, one row per claim whose runs `frame` (the scores step's table) holds: figure, the article's
     claim, run and layer, the article's number (its published pictures, where it drew them), ours (mean over
-    seeds, with their range), val. accuracy, grade, and how many seeds alone agree with it."""
-    m = means(frame)
+    seeds, with their range: the interval is over seeds, never over neurons), val. accuracy, the grade on the NMF
+    pictures (the article's method) and the same rule on the raw weights (W), whether they agree, how many seeds
+    pass, the strength against the article, and the old absolute reading of the mean."""
+    m, w = means(frame), means(frame, "W")
     rows = []
     for c in article.CLAIMS:
-        if (c.run, c.layer) not in m or (c.ref and c.ref not in m):
+        if (c.run, c.layer) not in m or any(r not in m for r in c.refs):
             continue
         s = m[c.run, c.layer]
+        nmf, raw = grade(c, m), (grade(c, w) if (c.run, c.layer) in w and all(r in w for r in c.refs) else "—")
+        power = article.strength(c, seeds(s), tuple(seeds(m[r]) for r in c.refs), float(s["null"])) if c.rule else None
         rows.append({"figure": c.figure, "the article": c.says, "run, layer": f"{c.run}, {c.layer}",
                      "article row / col": f"{c.article[0]:.2f} / {c.article[1]:.2f}" if c.article else "in words",
                      "ours row / col": f"{s.row:.2f} / {s.col:.2f}", "seeds": int(s.seeds),
                      "row range": f"{s.row_min:.2f}–{s.row_max:.2f}" if s.seeds > 1 else "—",
-                     "val. acc.": round(float(s.val_top1), 2), "grade": grade(c, m),
-                     "seeds agree": agreeing(c, m)})
+                     "ratio": round(float(seeds(s).ratio), 2),
+                     "val. acc.": round(float(s.val_top1), 2), "grade": nmf, "W grade": raw,
+                     "W agrees": "—" if c.rule is None or raw == "—" else ("yes" if raw == nmf else "no"),
+                     "seeds pass": passing(c, m), "strength": power,
+                     "absolute reading": article.label(s.row, s.col)})
     return pd.DataFrame(rows)
 
 
-GRADE_COLOURS = {"reproduced": "#d9f2d9", "partly": "#fff2cc", "not reproduced": "#f8d7d7", "inconclusive": "#e6e6e6"}
+GRADE_COLOURS = {"reproduced": "#d9f2d9", "at threshold": "#fff2cc", "not reproduced": "#f8d7d7", "inconclusive": "#e6e6e6"}
 # Where each figure's claims are drawn: (page, MyST target above its section); "text": the persisting variants.
 FIGURE_PAGES = {"1": ("01_discovery", "figure-1"), "3": ("01_discovery", "figure-3"),
                 "5": ("02_simplified_net", "figure-5"), "6": ("03_interventions", "figure-6"),
@@ -115,10 +115,21 @@ def styled(verdicts: pd.DataFrame, pictures: dict | None = None):
         "article row / col": [nums(v) for v in verdicts["article row / col"]],
         "ours row / col": [nums(v) + (small(nums(f"rows {g}, {n} seeds")) if n > 1 else small("1 seed"))
                            for v, g, n in zip(verdicts["ours row / col"], verdicts["row range"], verdicts["seeds"])],
-        "val. acc.": verdicts["val. acc."], "grade": verdicts["grade"], "seeds agree": verdicts["seeds agree"]})
+        "val. acc.": verdicts["val. acc."],
+        "direction (NMF)": [g + small(f"seeds pass {p}") if p != "—" else g
+                            for g, p in zip(verdicts["grade"], verdicts["seeds pass"])],
+        "raw W": [g + (small("disagrees") if a == "no" else "") for g, a in zip(verdicts["W grade"], verdicts["W agrees"])],
+        "strength vs article": [strength_words(v) for v in verdicts["strength"]],
+        "absolute reading": verdicts["absolute reading"]})
+    colour = lambda col: [next((f"background-color: {c}" for g, c in GRADE_COLOURS.items() if str(v).startswith(g)), "")
+                          for v in col]
     return shown.style.hide(axis="index").format({"val. acc.": "{:.2f}"}).apply(
-        lambda col: [f"background-color: {GRADE_COLOURS[v]}" if v in GRADE_COLOURS else "" for v in col],
-        subset=["grade"]).set_table_styles([{"selector": "", "props": "font-size: 0.78em"}])
+        colour, subset=["direction (NMF)"]).set_table_styles([{"selector": "", "props": "font-size: 0.78em"}])
+
+
+def strength_words(value) -> str:
+    """A strength as the page shows it: "0.78 x the article" (ours as a share of the article's effect), or "—"."""
+    return "—" if value is None or pd.isna(value) else f"{value:.2f} x"
 
 
 def grade_of(verdicts: pd.DataFrame, run: str, layer: str) -> str:
@@ -134,9 +145,9 @@ def line(verdicts: pd.DataFrame, figure: str) -> str:
     f = verdicts[verdicts.figure == figure]
     graded = f[f.grade != "not graded"]
     counts = graded.grade.value_counts()
-    overall = next((g for g in ("reproduced", "not reproduced", "inconclusive") if counts.get(g, 0) == len(graded)),
-                   "partly reproduced")
-    others = [f"{counts[g]} {g}" for g in ("partly", "inconclusive") if counts.get(g, 0)]
+    overall = next((g for g in ("reproduced", "not reproduced", "inconclusive", "at threshold")
+                    if counts.get(g, 0) == len(graded)), "mixed")
+    others = [f"{counts[g]} {g}" for g in ("at threshold", "inconclusive") if counts.get(g, 0)]
     return (f"Figure {figure}: {overall} ({counts.get('reproduced', 0)} of {len(graded)} claims reproduced"
             + "".join(f", {o}" for o in others) + ")")
 
@@ -148,11 +159,11 @@ def lines(verdicts: pd.DataFrame) -> str:
 
 
 def summary(verdicts: pd.DataFrame) -> str:
-    """The verdict page's opening paragraph, in words, from table(...): which claims reproduced, which partly,
+    """The verdict page's opening paragraph, in words, from table(...): which claims reproduced, which sit at threshold,
     which did not, and which cannot be tested here (inconclusive: a run that did not learn)."""
     graded = verdicts[verdicts.grade != "not graded"]
     parts = []
-    for grade, words in (("reproduced", "Reproduced"), ("partly", "Partly reproduced"),
+    for grade, words in (("reproduced", "Reproduced"), ("at threshold", "At threshold (seeds on both sides of the cut)"),
                          ("not reproduced", "Not reproduced"), ("inconclusive", "Cannot be tested here (a run did not learn enough)")):
         says = graded[graded.grade == grade]
         if len(says):

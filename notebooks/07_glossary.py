@@ -38,8 +38,9 @@
 # article's claims rest on); `baseline s1` is the baseline's seed 1.
 #
 # **Profile.** How big and how long a run is: `smoke` (tests), `cpu` (this book), `gpu-small`, `gpu` (the
-# article's scale). **Grade.** Whether a claim of the article was *reproduced*, *partly* reproduced or *not*,
-# by the targets on [the verdict page](00_verdict).
+# article's scale). **Grade.** Whether a claim of the article was *reproduced* (every seed passes its rule),
+# *at threshold* (seeds on both sides of the rule's cut) or *not reproduced*, by the rules on
+# [the verdict page](00_verdict); its *strength* against the article is reported apart.
 #
 # **Runs.** Every run of the book, from the project's table of runs (`banding_lib.config.RUNS`), with its
 # training settings at this book's profile (`banding_lib.config.resolve`):

@@ -7,19 +7,23 @@ from banding_lib.config import RUNS, resolve
 
 def test_the_table_holds_every_run_of_the_article_and_the_follow_ups():
     simplified = {"baseline", "rotated", "flatten", "x_pool", "masks3", "masks5", "masks16", "mask_full",
-                  "attention", "coordconv", "groups", "maxpool_fc", "xy_pool", "random_rotation", "vflip"}
+                  "attention", "coordconv", "groups", "maxpool_fc", "xy_pool", "random_rotation", "vflip", "y_pool",
+                  *config.SECOND_SET}
     assert set(config.SIMPLIFIED) == simplified and set(config.FOLLOW_UPS) <= simplified
     assert sorted(config.ARCHITECTURES) == sorted(f"{a}_{v}" for a in ("googlenet", "resnet50", "vgg19")
                                                   for v in ("baseline", "rotated", "flatten"))
     for name, spec in RUNS.items():
         assert spec["about"] and spec["seeds"] and spec["model"]["head"]
-        assert set(spec["data"]) <= {"rotate90", "random_rotation", "vflip"}
+        assert set(spec["data"]) <= {"rotate90", "random_rotation", "vflip", "dataset"}
+        assert (spec["data"].get("dataset") == "tin10-objects") == (name in config.SECOND_SET)
         if spec["arch"] != "simplified":
             arch, variant = name.split("_")
             assert spec["arch"] == arch and spec["model"] == {"head": "flatten" if variant == "flatten" else "gap"}
             assert spec["data"] == {"rotate90": variant == "rotated"} and arch in spec["about"]
     assert RUNS["rotated"]["data"] == {"rotate90": True} and "bug" in __import__("banding_lib.article").article.found("vgg19_flatten")
-    assert {p for p, s in RUNS.items() if len(s["seeds"]) == 3} == {"baseline", "rotated", "flatten", "x_pool"}
+    graded = {"baseline", "rotated", "flatten", "x_pool", "y_pool", *__import__("banding_lib.article").article.PERSISTING}
+    assert graded <= {p for p, s in RUNS.items() if len(s["seeds"]) == 3}  # every graded run of the simplified net
+    assert sorted(p for p in config.SECOND_SET if len(RUNS[p]["seeds"]) == 2) == ["tin10_rotated", "tin10_x_pool"]
 
 
 def test_an_architectures_recipe_applies_on_its_profiles_and_overrides_win():
@@ -107,7 +111,8 @@ def _run_names(monkeypatch, bf16: bool) -> dict:
 def test_every_resolved_config_is_the_one_the_result_cache_was_trained_with(monkeypatch, bf16):
     """Results lie in folders keyed by the config's hash: a refactor of the tables must not move one.
     tests/config_hashes.json was written by this function on the code of d9c54b6; regenerate it only with a
-    RECIPE bump (a change to what runs compute), never to make a refactor pass."""
+    RECIPE bump (a change to what runs compute) or when runs are added (every earlier name kept: checked when the
+    Evidence and Generality runs were added), never to make a refactor pass."""
     import json
     from pathlib import Path
 

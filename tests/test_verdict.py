@@ -21,7 +21,7 @@ def test_table_grades_only_the_claims_whose_runs_are_given():
     table = verdict.table(frame)
     assert list(table.figure) == ["5", "5", "6"]  # flatten, x_pool, ... are not in these runs
     b = verdict.means(frame)["baseline", "block5.b"]
-    assert b.seeds == 3 and table.grade.iloc[0] == article.BANDED_RULE.grade(article.Seeds(b.row, b.col, b.ratios), None)
+    assert b.seeds == 3 and table.grade.iloc[0] == article.BANDED_RULE.grade(verdict.seeds(b))
     assert table.grade.iloc[2] == "reproduced" and f"{b.row:.2f} / {b.col:.2f}" in table["ours row / col"].iloc[0]
     assert verdict.line(table, "6") == "Figure 6: reproduced (1 of 1 claims reproduced)"
     assert verdict.grade_of(table, "rotated", "block5.b") == "reproduced"
@@ -37,15 +37,23 @@ def test_a_claim_on_a_run_that_did_not_learn_is_inconclusive_and_said_so():
     assert "**Cannot be tested here (a run did not learn enough)** (1 of 3)" in verdict.summary(table)
 
 
-def test_the_table_says_how_many_seeds_alone_agree_with_each_grade():
+def test_the_table_says_how_many_seeds_pass_and_a_split_is_at_threshold():
     frame = fake_scores(_runs())
-    assert list(verdict.table(frame)["seeds agree"]) == ["3 / 3"] * 3  # fake runs: every seed banded alike
+    assert list(verdict.table(frame)["seeds pass"])[2] == "3 / 3"  # fake runs: every rotated seed vertical alike
     m = verdict.means(frame)
     s = m["rotated", "block5.b"].copy()
     s.at["rows"], s.at["cols"] = (0.9, *s.rows[1:]), (0.05, *s.cols[1:])  # seed 0 alone turns to rows
-    s.at["ratios"] = (18.0, *s.ratios[1:])
     claim = next(c for c in article.CLAIMS if c.run == "rotated")
-    assert verdict.agreeing(claim, {**m, ("rotated", "block5.b"): s}) == "2 / 3"
+    split = {**m, ("rotated", "block5.b"): s}
+    assert verdict.passing(claim, split) == "2 / 3" and verdict.grade(claim, split) == "at threshold"
+
+
+def test_the_raw_weights_are_graded_beside_the_pictures_and_a_disagreement_flagged():
+    table = verdict.table(fake_scores(_runs()))
+    assert set(table["W grade"]) <= set(article.GRADES) and set(table["W agrees"]) <= {"yes", "no"}
+    assert all((w == g) == (a == "yes") for w, g, a in zip(table["W grade"], table.grade, table["W agrees"]))
+    html = verdict.styled(table).to_html()
+    assert "direction (NMF)" in html and "strength vs article" in html and "absolute reading" in html
 
 
 def test_noise_puts_the_twins_move_beside_the_seeds_range():
