@@ -221,3 +221,24 @@ def grading_key() -> str:
     """The rules of every graded claim, in words, one Markdown bullet each (the verdict page's key)."""
     rules = dict.fromkeys(c.rule for c in GRADED)
     return "\n".join(f"- *{r.name}*: {r.words}." for r in rules)
+
+
+# --- position or content (the Generality issue): the reading of one photo set's controls, fixed before its runs ---
+# A vertical flip (half the photos upside down) removes the vertical position cue and keeps horizontal edges
+# horizontal; removing GAP gives the classifier position without bands. Banding that keeps position falls under both;
+# banding that follows the photos' content (horizons, shores) survives both. Random rotation removes both (reported).
+READINGS = ("position", "content", "mixed", "at threshold", "inconclusive")
+
+
+def position_or_content(base: Seeds, no_gap: Seeds, vflip: Seeds) -> tuple[str, dict]:
+    """One photo set's reading, from 5b's seeds of its baseline, its no-GAP net and its vertical-flip net:
+    "position" when removing GAP halves the banding (HALVED_RULE) and a vertical flip weakens it (WEAKENED), both
+    reproduced; "content" when neither does (both not reproduced); "at threshold" when either grade is; else
+    "mixed" (one control weakens it, the other does not). Also returns the two grades."""
+    grades = {"no GAP halves it": HALVED_RULE.grade(no_gap, (base,)), "vflip weakens it": WEAKENED.grade(vflip, (base,))}
+    values = set(grades.values())
+    if values == {"reproduced"}:
+        return "position", grades
+    if values == {"not reproduced"}:
+        return "content", grades
+    return ("at threshold" if "at threshold" in values else "mixed"), grades

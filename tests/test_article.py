@@ -140,3 +140,19 @@ def test_strength_is_ours_against_the_article_above_noise():
 def test_a_run_learned_at_twice_chance():
     assert article.learned(0.20, 10) and not article.learned(0.19, 10) and article.learned(0.002, 1000)
     assert not article.learned(0.50, 10, "googlenet") and article.learned(0.61, 10, "vgg19")  # torchvision: >= 0.60
+
+
+def _ratios(*rs):
+    return Seeds(tuple(r / (1 + r) for r in rs), tuple(1 / (1 + r) for r in rs))
+
+
+@pytest.mark.parametrize("base, no_gap, vflip, reading", [
+    # Imagenette, this book's fp32 build: no GAP 1.8 and vflip 1.3 against the baseline's 3.3-5.4
+    ((3.32, 5.38, 3.24), (1.72, 1.76, 1.78), (1.28,), "position"),
+    # outdoor scenes (the held-out numbers, NMF): no GAP as banded as the baseline, vflip still banded
+    ((6.9, 15.2), (7.6, 7.5), (3.1,), "mixed"),
+    ((6.9, 15.2), (7.6, 7.5), (12.0,), "content"),
+    ((3.32, 5.38, 3.24), (1.72, 1.76, 1.78), (3.0, 3.5, 5.0), "at threshold"),  # vflip seeds straddle the baseline's
+])
+def test_position_or_content_reads_the_two_controls(base, no_gap, vflip, reading):
+    assert article.position_or_content(_ratios(*base), _ratios(*no_gap), _ratios(*vflip))[0] == reading
