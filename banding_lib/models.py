@@ -27,6 +27,7 @@ BLOCKS = tuple(group for group, _, _ in GROUPS)
 SHORT_BLOCKS = ("block0", "block1", "block2", "block5")  # the article's net without blocks 3-4 (a depth point of the scale study)
 LAST_LAYERS = ("block4.e", "block5.a", "block5.b")
 HEADS = ("gap", "flatten", "x", "y", "xy", "masks", "mask_full", "attention", "groups", "maxpool_fc")
+MASK_GATES = ("none", "sigmoid")
 
 
 class L2Pool(nn.Module):
@@ -124,14 +125,25 @@ class YPoolHead(Head):
 
 
 class MasksHead(Head):
-    def __init__(self, c, s, classes, n_masks):
+    """n learned spatial masks, each weighting the map before an average: n GAP-like features a channel.
+    gate "none": the masks are free parameters (any sign or size); "sigmoid": each mask passes a sigmoid, so it
+    lies in (0, 1) (the article's runs `gap-mask-N-sig`)."""
+
+    def __init__(self, c, s, classes, n_masks, gate="none"):
         super().__init__()
-        # Ones plus a little noise: starts as n copies of GAP, with the symmetry broken.
-        self.masks = nn.Parameter(1 + 0.01 * torch.randn(n_masks, s, s))
+        if gate not in MASK_GATES:
+            raise ValueError(f"unknown mask_gate {gate!r}; valid: {', '.join(MASK_GATES)}")
+        self.gate = gate
+        # free: ones plus a little noise, n copies of GAP with the symmetry broken; sigmoid: 0 plus noise, each
+        # mask 0.5 everywhere (half of GAP) at the start
+        self.masks = nn.Parameter((1 if gate == "none" else 0) + 0.01 * torch.randn(n_masks, s, s))
         self.fc = nn.Linear(c * n_masks, classes)
 
+    def weights(self):
+        return self.masks if self.gate == "none" else torch.sigmoid(self.masks)
+
     def features(self, x):
-        pooled = torch.einsum("bchw,nhw->bcn", x, self.masks) / (x.shape[2] * x.shape[3])  # (B, C, n)
+        pooled = torch.einsum("bchw,nhw->bcn", x, self.weights()) / (x.shape[2] * x.shape[3])  # (B, C, n)
         return pooled.flatten(1)  # (B, C*n)
 
 
@@ -183,7 +195,7 @@ class MaxPoolFCHead(Head):
         return F.relu(self.bn(self.hidden_fc(x.amax(dim=(2, 3)))))  # (B, hidden)
 
 
-def make_head(head, c, s, classes, *, n_masks, groups, hidden):
+def make_head(head, c, s, classes, *, n_masks, groups, hidden, mask_gate="none"):
     """The head named `head` for a (B, c, s, s) map; see simplified_net."""
     makers = {
         "gap": lambda: GapHead(c, s, classes),
@@ -191,7 +203,7 @@ def make_head(head, c, s, classes, *, n_masks, groups, hidden):
         "x": lambda: XPoolHead(c, s, classes),
         "y": lambda: YPoolHead(c, s, classes),
         "xy": lambda: XPoolHead(c, s, classes, also_y=True),
-        "masks": lambda: MasksHead(c, s, classes, n_masks),
+        "masks": lambda: MasksHead(c, s, classes, n_masks, mask_gate),
         "mask_full": lambda: MaskFullHead(c, s, classes),
         "attention": lambda: AttentionHead(c, s, classes),
         "groups": lambda: GroupsHead(c, s, classes, groups),
@@ -215,7 +227,7 @@ def _check_layer_table(kernels: tuple, blocks: tuple, pools: int) -> None:
 
 
 def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="gap", coordconv=False,
-                   n_masks=3, groups=16, hidden=4096, init_scale=1.0, kernels=KERNELS, blocks=BLOCKS):
+                   n_masks=3, groups=16, hidden=4096, init_scale=1.0, kernels=KERNELS, blocks=BLOCKS, mask_gate="none"):
     """The article's simplified network: (B, 3, in_size, in_size) -> (B, num_classes) logits.
 
     NCHW; y is the H axis (dim 2), x the W axis (dim 3). Children, in order: block0, pool1, block1,
@@ -225,7 +237,7 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
     `width` multiplies every channel count; `init_scale` multiplies the body's conv weights after the
     default init. `head` picks the intervention after 5b (see HEADS); its classifier is head.fc.
     `coordconv` adds x, y coordinate channels to the inputs of 5a and 5b. `hidden` (scaled by width,
-    at least 16) is the maxpool_fc hidden size; `groups` and `n_masks` configure those heads.
+    at least 16) is the maxpool_fc hidden size; `groups`, `n_masks` and `mask_gate` configure those heads.
     The layer table: `kernels` gives the kernel size of each of the six groups (default KERNELS, the
     article's 7, 5, 5, 5, 5, 5); `blocks` names the groups kept (default all; block0 and block5 are always
     needed), e.g. ("block0", "block1", "block2", "block5") is the article's net without blocks 3-4. A pool
@@ -260,7 +272,8 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
             in_ch = out_ch
         layers[group] = nn.Sequential(block)
     hidden_width = max(16, round(hidden * width))
-    layers["head"] = make_head(head, in_ch, size, num_classes, n_masks=n_masks, groups=groups, hidden=hidden_width)
+    layers["head"] = make_head(head, in_ch, size, num_classes, n_masks=n_masks, groups=groups, hidden=hidden_width,
+                               mask_gate=mask_gate)
 
     model = nn.Sequential(layers)
     with torch.no_grad():
@@ -270,7 +283,7 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
     model.in_size, model.final_size, model.init_scale = in_size, size, init_scale
     model.config = dict(num_classes=num_classes, width=width, in_size=in_size, pools=pools, head=head,
                         coordconv=coordconv, n_masks=n_masks, groups=groups, hidden=hidden, init_scale=init_scale,
-                        kernels=list(kernels), blocks=list(blocks))
+                        kernels=list(kernels), blocks=list(blocks), mask_gate=mask_gate)
     return model
 
 
@@ -281,7 +294,7 @@ def conv_layer_names(model):
 
 # What each head does between 5b and its classifier, in words (the architecture diagram's label).
 HEAD_POOLING = {"GapHead": "global average pool", "FlattenHead": "flatten (no pooling)", "XPoolHead": "average over x", "YPoolHead": "average over y",
-                "MasksHead": "learned spatial masks", "MaskFullHead": "learned mask, then global average pool",
+                "MasksHead": "learned spatial masks (sigmoid-gated where the run says so), each then averaged", "MaskFullHead": "learned mask, then global average pool",
                 "AttentionHead": "attention pooling", "GroupsHead": "an FC per channel group over every position (no pooling)",
                 "MaxPoolFCHead": "global max pool, FC"}
 

@@ -186,3 +186,25 @@ def test_position_keeping_heads_move_as_fast_as_gap(head):
         return (feats ** 2).sum(1).mean().item()  # d logit for a unit gradient step on the FC weights
 
     assert 0.5 < logit_step(head) / logit_step("gap") < 2.5
+
+
+def test_sigmoid_masks_lie_in_zero_one_and_start_at_half_of_gap():
+    from banding_lib.models import MasksHead
+
+    torch.manual_seed(0)
+    head = MasksHead(8, 4, 10, n_masks=3, gate="sigmoid")
+    w = head.weights()
+    assert w.shape == (3, 4, 4) and bool((w > 0).all() and (w < 1).all()) and abs(float(w.mean()) - 0.5) < 0.01
+    head.masks.data.fill_(50.0)  # saturated: each mask is GAP itself
+    x = torch.rand(2, 8, 4, 4)
+    assert torch.allclose(head.features(x), x.mean(dim=(2, 3)).repeat_interleave(3, dim=1), atol=1e-5)
+    with pytest.raises(ValueError, match="unknown mask_gate"):
+        MasksHead(8, 4, 10, n_masks=3, gate="softmax")
+
+
+def test_y_pool_is_the_mirror_of_x_pool():
+    from banding_lib.models import XPoolHead, YPoolHead
+
+    x, y = XPoolHead(4, 3, 5), YPoolHead(4, 3, 5)
+    t = torch.rand(2, 4, 3, 3)
+    assert torch.allclose(x.features(t), y.features(t.transpose(2, 3)))
