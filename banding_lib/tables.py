@@ -170,8 +170,8 @@ def profile_differences(config: dict, model, num_classes: int) -> pd.DataFrame:
          "16x fewer pixels; with fewer pools the last map is the same"),
         ("conv layers", convs(article_net), convs(model),
          "at the same CPU budget the twelve-layer net learned far less (recipe search, appendix); the shortened "
-         "net keeps 0a, the pools, 5a, 5b, GAP, FC (depth in the scale study)" if len(width) < 12 else "as the article"),
-        ("channels", chan(article_net), chan(model) + f" (width x{m['width']})", "CPU time (width in the scale study)"),
+         "net keeps 0a, the pools, 5a, 5b, GAP, FC" if len(width) < 12 else "as the article"),
+        ("channels", chan(article_net), chan(model) + f" (width x{m['width']})", "CPU time"),
         ("L2 pools", "5", str(m["pools"]), f"last map {model.final_size}x{model.final_size}, as the article's 7x7"),
         ("conv init", "TF-Slim default", "PyTorch default" + (f" x{m['init_scale']:g}" if m["init_scale"] != 1 else ""),
          "the framework's own" if m["init_scale"] == 1 else "a smaller start (scale study: init scale 1)"),

@@ -23,8 +23,8 @@ def test_each_axis_holds_the_profile_and_the_values_it_varies():
     wd = b[b.axis == "weight decay"]
     assert list(wd.value) == ["0.0005*", "0.005"] and list(wd.profile) == [True, False]
     steps = b[b.axis == "training steps"].sort_values("order")
-    assert list(steps.value) == ["600", "1200", "2400*"]  # the GAP runs at the profile's decay, in step order
-    assert set(b[b.axis == "depth"].value) == {"5 convs*", "12 convs"}
+    assert list(steps.value) == ["600", "1200", "2400*", "4800"]  # the GAP runs at the profile's decay, in step order
+    assert "depth" not in set(b.axis) and "width" not in set(b.axis)  # heavy points cut for the time budget
     assert set(b[b.axis == "kernel size"].value) == {"5x5*", "3x3"}
 
 
