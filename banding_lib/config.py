@@ -164,8 +164,9 @@ RUNS = {
     "groups": _run("5b in 16 channel groups, each with its own FC over every position", "groups", seeds=THREE_SEEDS),
     "maxpool_fc": _run("global max pool, FC 4096, FC (VGG-like)", "maxpool_fc", seeds=THREE_SEEDS),
     "xy_pool": _run("follow-up: x-pooled and y-pooled features together", "xy"),
-    "random_rotation": _run("follow-up: random rotations by any angle as a regularizer", data={"random_rotation": 180.0}),
-    "vflip": _run("follow-up: random vertical flips", data={"vflip": True}),
+    "random_rotation": _run("follow-up: random rotations by any angle as a regularizer", data={"random_rotation": 180.0},
+                            seeds=THREE_SEEDS),
+    "vflip": _run("follow-up: random vertical flips", data={"vflip": True}, seeds=THREE_SEEDS),
     "y_pool": _run("control: average over y only, then FC (the mirror of x_pool)", "y", seeds=THREE_SEEDS),
     # the key contrasts and controls on a second photo set (centred objects, little sky-above-ground structure)
     **{f"tin10_{p}": _run(f"{about} (tin10-objects photos)", head, data={"dataset": "tin10-objects", **data},
@@ -186,6 +187,11 @@ SIMPLIFIED = tuple(p for p, spec in RUNS.items() if spec["arch"] == "simplified"
 ARCHITECTURES = tuple(p for p, spec in RUNS.items() if spec["arch"] != "simplified")
 FOLLOW_UPS = ("xy_pool", "random_rotation", "vflip")
 SECOND_SET = tuple(p for p in RUNS if p.startswith("tin10_"))  # the Generality runs (tin10-objects photos)
+# Position or content: each photo set's baseline and the controls that tell its banding's cause (findings.position_*)
+PHOTO_SETS = {"Imagenette": {"baseline": "baseline", "no GAP": "flatten", "vflip": "vflip",
+                             "random rotation": "random_rotation"},
+              "tin10-objects": {"baseline": "tin10_baseline", "no GAP": "tin10_flatten", "vflip": "tin10_vflip",
+                                "random rotation": "tin10_random_rotation"}}
 
 
 def _point(axis, label, preset="baseline", seeds=(0,), steps_share=None, **overrides):

@@ -252,3 +252,102 @@ def probe(table: pd.DataFrame) -> str:
             f"At random init: baseline {fmt(mean('baseline', 'init'))}, rotated {fmt(mean('rotated', 'init'))}. "
             "The article's predictions, run by run (mean over seeds, vertical minus horizontal accuracy):\n\n"
             + "\n".join(lines))
+
+
+def gradient_table(grads: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per head: 5b's weight-gradient row / column share at initialization on photos and on noise with
+    random labels (mean over init seeds), beside the trained run's 5b (NMF, mean over its seeds) and its seeds."""
+    g = grads.groupby(["preset", "inputs"])[["row", "col"]].mean()
+    rows = []
+    for preset in dict.fromkeys(grads.preset):
+        row = {"run (head)": f"{preset} ({grads[grads.preset == preset].head.iloc[0]})"}
+        for inputs in ("photos", "noise, random labels"):
+            r, c = g.loc[(preset, inputs)]
+            row[f"gradient at init, {inputs}"] = f"{r:.2f} / {c:.2f}"
+        try:
+            s = scores.seed_mean(frame, preset, "block5.b")
+            row["trained 5b (NMF)"], row["seeds"] = f"{s.row:.2f} / {s.col:.2f}", int(s.seeds)
+        except KeyError:
+            row["trained 5b (NMF)"], row["seeds"] = "not trained", 0
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def mechanism(grads: pd.DataFrame, frame: pd.DataFrame) -> str:
+    """Figure 8's mechanism, from gradients.csv and the trained scores: what shape x-pooling's head gives the
+    gradient of 5b before any learning, against GAP, no GAP and the y-only mirror control."""
+    g = grads.groupby(["preset", "inputs"])[["row", "col"]].mean()
+    at = lambda p, i="photos": f"{g.loc[(p, i), 'row']:.2f} / {g.loc[(p, i), 'col']:.2f}"
+    null = grads["null"].iloc[0]
+    text = (f"**Why x-pooling bands 5b.** At initialization, before any learning, the row / column share of 5b's weight "
+            f"*gradient* is {at('x_pool')} under x-pooling on photos and {at('x_pool', 'noise, random labels')} on "
+            f"noise with random labels, against {at('baseline')} under GAP, {at('flatten')} without GAP, and "
+            f"{at('y_pool')} under the mirror head that averages over y (i.i.d. noise: {null:.2f} / {null:.2f}). A head "
+            "that averages over x passes back a gradient that is the same at every x of a row (up to padding and the "
+            "ReLU mask), so every update to 5b is a horizontal band by construction, whatever the photos hold.")
+    try:
+        x, y = scores.seed_mean(frame, "x_pool", "block5.b"), scores.seed_mean(frame, "y_pool", "block5.b")
+        text += (f" Trained, x-pooling's 5b scores {x.row:.2f} / {x.col:.2f} ({int(x.seeds)} seeds) and y-pooling's "
+                 f"{y.row:.2f} / {y.col:.2f} ({int(y.seeds)} seeds): each head's 5b bands along the axis its head "
+                 "averages over. So this book's x-pooled 5b is banded by its head, and says nothing about position; "
+                 "the article's x-pooled 5b (0.65 / 0.31, less banded than its 5a) may differ because at its scale "
+                 "(512 channels, 90 ImageNet epochs) the photos' own signal outweighs this bias, which this book "
+                 "cannot test on a CPU.")
+    except KeyError:
+        pass
+    return text
+
+
+def amplification(nulls: pd.DataFrame) -> str:
+    """The NMF channel-count caveat in one paragraph, from the scores step's nmf_null.csv."""
+    at = lambda what, c, k: float(nulls[(nulls.layer == what) & (nulls.in_channels == c)][k].iloc[0])
+    small, big = sorted(nulls.in_channels.unique())
+    return (f"**How much NMF amplifies.** The sign-split NMF reduction (3 factors) raises a layer's row share by an "
+            f"amount that grows with its input channels. I.i.d. noise stays at noise ({at('i.i.d. noise', small, 'NMF row'):.2f} "
+            f"at {small} channels, {at('i.i.d. noise', big, 'NMF row'):.2f} at {big}; noise level "
+            f"{at('i.i.d. noise', small, 'null'):.2f}), but a weakly banded layer whose raw row share is "
+            f"{at('banded + noise', small, 'W row'):.2f} scores {at('banded + noise', small, 'NMF row'):.2f} after NMF at "
+            f"{small} input channels (this book's 5b) and {at('banded + noise', big, 'NMF row'):.2f} at {big} (the "
+            "article's). So the article's absolute numbers, read off 512-channel pictures, do not transfer to this "
+            "book's 96-channel layers: the grades read each claim against this book's own controls and cuts on the "
+            "row / column ratio, and the strength column compares shares only as a rough guide.")
+
+
+def position_table(frame: pd.DataFrame, probes: pd.DataFrame | None, sets: dict) -> pd.DataFrame:
+    """Position against content, one row per (photo set, run): 5b's and 0a's scores (NMF for 5b; W for both), the
+    probe's vertical- and horizontal-position accuracy (head features), and val. accuracy. `sets`: {set name:
+    {role: preset}} with roles baseline, no GAP, vflip, random rotation."""
+    rows = []
+    for name, roles in sets.items():
+        for role, preset in roles.items():
+            try:
+                nmf, w = scores.seed_mean(frame, preset, "block5.b"), scores.seed_mean(frame, preset, "block5.b", "W")
+            except KeyError:
+                continue
+            row = {"photos": name, "run": role, "preset": preset, "seeds": int(nmf.seeds),
+                   "5b NMF row / col": f"{nmf.row:.2f} / {nmf.col:.2f}", "5b W row / col": f"{w.row:.2f} / {w.col:.2f}"}
+            try:
+                a = scores.seed_mean(frame, preset, "block0.a", "W")
+                row["0a W row / col"] = f"{a.row:.2f} / {a.col:.2f} (noise {a['null']:.2f})"
+            except KeyError:
+                row["0a W row / col"] = "—"
+            if probes is not None:
+                p = probes[(probes.preset == preset) & (probes.weights == "trained") & (probes.features == "head")]
+                for axis, words in (("y", "probe: vertical"), ("x", "probe: horizontal")):
+                    acc = p[p.axis == axis].accuracy
+                    row[words] = f"{acc.mean():.2f}" if len(acc) else "—"
+            row["val. acc."] = round(float(nmf.val_top1), 2)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def position_finding(frame: pd.DataFrame, name: str, roles: dict) -> str:
+    """One photo set's reading (article.position_or_content) in a sentence, from 5b's NMF seeds."""
+    try:
+        s = {role: verdict.seeds(scores.seed_mean(frame, preset, "block5.b")) for role, preset in roles.items()}
+        reading, grades = article.position_or_content(s["baseline"], s["no GAP"], s["vflip"])
+    except KeyError as e:
+        return f"**{name}**: not all of its runs are trained ({e})."
+    ratios = ", ".join(f"{role} {s[role].ratio:.1f}" for role in s)
+    return (f"**{name}: {reading}.** Removing GAP halves 5b's banding: *{grades['no GAP halves it']}*; a vertical "
+            f"flip weakens it: *{grades['vflip weakens it']}* (row / column ratios, geometric mean over seeds: {ratios}).")

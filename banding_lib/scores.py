@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import torch
 
-from . import article, config, metrics, reduce, results
+from . import article, config, mechanism, metrics, reduce, results
 
 COLUMNS = ["profile", "preset", "seed", "folder", "layer", "kind", "row", "col", "row_lo", "row_hi", "col_lo",
            "col_hi", "null", "mirror", "val_top1", "num_classes", "learned", "steps", "train_min",
@@ -135,7 +136,31 @@ def main(profile: str, out=DEFAULT, root=None) -> int:
     path = Path(out).with_name("probe.csv")
     results.atomic_write(path, lambda tmp: probed.to_csv(tmp, index=False, float_format="%.6f"))
     print(f"position probe: {len(probed)} rows of {probed.run.nunique()} runs -> {path}")
+    grads = mechanism.table(profile, *mechanism.val_photos(config.resolve("baseline", profile, 0)))
+    path = Path(out).with_name("gradients.csv")
+    results.atomic_write(path, lambda tmp: grads.to_csv(tmp, index=False, float_format="%.6f"))
+    print(f"gradient shapes at init: {len(grads)} rows of {grads.preset.nunique()} heads -> {path}")
+    nulls = amplification()
+    path = Path(out).with_name("nmf_null.csv")
+    results.atomic_write(path, lambda tmp: nulls.to_csv(tmp, index=False, float_format="%.6f"))
+    print(f"NMF amplification: {len(nulls)} rows -> {path}")
     return 0
+
+
+def amplification(neurons: int = 96, channels=(96, 512), kernel: int = 5, seed: int = 0) -> pd.DataFrame:
+    """How much the sign-split NMF reduction raises a layer's scores, by input channel count: i.i.d. noise and a
+    weakly banded synthetic layer (each input channel a horizontal band plus twice as much noise) scored raw (W)
+    and after NMF (the book's reduction), at this book's 5b width and at the article's 512."""
+    g = torch.Generator().manual_seed(seed)
+    rows = []
+    for c in channels:
+        noise = torch.randn(neurons, c, kernel, kernel, generator=g)
+        band = torch.randn(neurons, c, kernel, 1, generator=g).expand(-1, -1, -1, kernel)
+        for what, w in (("i.i.d. noise", noise), ("banded + noise", band + 2 * torch.randn(noise.shape, generator=g))):
+            raw, nmf = metrics.score(w, n_boot=200), reduce.reduction(w).score
+            rows.append({"layer": what, "in_channels": c, "W row": raw.row, "W col": raw.col, "NMF row": nmf.row,
+                         "NMF col": nmf.col, "null": raw.null})
+    return pd.DataFrame(rows)
 
 
 def load_probes(profile: str, path=Path("probe.csv")) -> pd.DataFrame:
@@ -146,4 +171,16 @@ def load_probes(profile: str, path=Path("probe.csv")) -> pd.DataFrame:
     frame = pd.read_csv(path)
     if set(frame.profile) != {profile}:
         raise MissingScores(f"{path} holds the probe of profile(s) {sorted(set(frame.profile))}: `make scores PROFILE={profile}`")
+    return frame
+
+
+def load_beside(name: str, profile: str, path=DEFAULT) -> pd.DataFrame:
+    """A table the scores step writes beside the scores (`gradients.csv`, `nmf_null.csv`); MissingScores naming
+    `make scores` when it is missing or (where it has a profile column) holds another profile's."""
+    path = Path(path).with_name(name)
+    if not path.exists():
+        raise MissingScores(f"no {name} beside the scores ({path.resolve()}): `make scores PROFILE={profile}`")
+    frame = pd.read_csv(path)
+    if "profile" in frame and set(frame.profile) != {profile}:
+        raise MissingScores(f"{path} holds profile(s) {sorted(set(frame.profile))}: `make scores PROFILE={profile}`")
     return frame

@@ -15,7 +15,8 @@
 #
 # Each claim the article makes about a network it trained, figure by figure: the article's number (the row and
 # column share of its own published pictures, where it drew them), ours (the same score of our NMF pictures,
-# the mean over seeds, with the seeds' range), and a grade. **Row share**: how much of each neuron's kernel
+# the mean over seeds, with the seeds' range), and a grade of its direction by a rule fixed before the runs,
+# with its strength against the article beside it. **Row share**: how much of each neuron's kernel
 # picture is explained by its row means, i.e. horizontal bands; **column share**: by its column means
 # (vertical bands). Every number below comes from the scores step (`make scores`: one table of every score
 # the book shows, <a href="scores.csv">scores.csv</a>), the same numbers as the pages that draw the figures.
@@ -36,11 +37,15 @@ display(Markdown(findings.profile_line(frame, verdicts, profile)))
 display(Markdown(verdict.summary(verdicts)))
 display(Markdown(verdict.noise(frame)))
 display(Markdown(findings.grading_key()))
+display(Markdown(findings.amplification(scores.load_beside("nmf_null.csv", profile))))
 
 # %% [markdown]
 # Each row: the figure (a link to its section), the claim with the run and layer it is about, a strip of five of
-# that layer's neurons (seed 0, spread through the layer; for a claim that compares two runs, the other run's strip
-# under it), the article's number, ours, and the grade.
+# that layer's neurons (seed 0, spread through the layer; for a claim that compares two runs, the control's strip
+# under it), the article's number, ours (mean over seeds, the seeds' range under it), the **direction** grade on
+# the NMF pictures with how many seeds pass its rule, the same rule on the raw weights (flagged where it
+# disagrees), the **strength** against the article (apart from direction), and the old absolute reading of the
+# mean by the article's thresholds (row ≥ 0.75 and ≥ 3.5 x column; kept for comparison, not a grade).
 
 # %% tags=["hide-input"]
 graded = [c for c in article.CLAIMS if f"{c.run}, {c.layer}" in set(verdicts["run, layer"])]

@@ -84,6 +84,23 @@ display(Markdown(line("x_pool", "block5.a", figure="Figure 8") + "  \n"
                                               "the baseline's 5a": red("baseline", "block5.a")})))
 display(tables.scores_link(["baseline", "x_pool"], "figure 8"))
 
+# %% [markdown]
+# ### Figure 8's mechanism: the shape of 5b's gradient at initialization
+#
+# First the mix-ups: the axes are this book's own convention (rows = y, the first spatial axis; a net trained on
+# rotated photos turns its bands vertical, figure 6), x-pooling averages over x (the second spatial axis), and the
+# article's two x-pool panels are read from the files its figure names 5a and 5b (their own `layer` fields). Then
+# the control: each head's 5b weight gradient at initialization (no training; two init seeds, 256 validation photos
+# with their labels, and as many noise photos with random labels), scored as the weights are, beside the trained
+# run's 5b. A y-only pooling head is the mirror control, trained too (3 seeds).
+
+# %% tags=["hide-input"]
+grads = scores.load_beside("gradients.csv", profile)
+display(findings.gradient_table(grads, frame).style.hide(axis="index").set_table_styles(
+    [{"selector": "", "props": "font-size: 0.8em"}]))
+display(Markdown(findings.mechanism(grads, frame)))
+display(tables.scores_link(["x_pool", "y_pool"], "the trained scores (gradients.csv beside it: the gradient shapes)"))
+
 # %% tags=["remove-input", "hide-output"]
 display(grid("x_pool", "block5.a", "x-pooling, 5a (every neuron)"))
 display(grid("x_pool", "block5.b", "x-pooling, 5b (every neuron)"))

@@ -36,6 +36,8 @@ base = runner.load(["baseline", "x_pool"], profile, [0], results_root)
 red = lambda preset: reduce.reduction((first[preset] if preset in first else base[preset, 0]).weights["block5.b"])
 grid = lambda preset, title: plots.layer_grid(red(preset), title=title)
 lines = lambda presets: Markdown("  \n".join(findings.follow_up(frame, p) for p in presets))
+probes = scores.load_probes(profile)
+SMALL = [{"selector": "", "props": "font-size: 0.8em"}]  # wide tables: within the text column
 
 
 # %% [markdown]
@@ -86,6 +88,33 @@ shown = tables.shown(frame, ["baseline", *config.FOLLOW_UPS], ["block5.a", "bloc
 display(tables.score_table(shown))
 display(plots.score_chart(shown[shown.layer == "block5.b"], title="5b, the baseline and the follow-ups: row and column share"))
 display(tables.scores_link(["baseline", *config.FOLLOW_UPS], "this table and chart"))
+
+# %% [markdown]
+# (position-or-content)=
+# ## Position or content? The key contrasts on a second photo set
+#
+# The article's argument is that bands keep *vertical position*, which global average pooling would destroy. But
+# horizontal structure in the photos themselves (horizons, shores, table tops) could band a network whatever its
+# head. Two controls tell them apart: a **vertical flip** (half the training photos upside down) removes the
+# vertical position cue and keeps horizontal edges horizontal; **removing GAP** gives the classifier position
+# without bands. Banding that keeps position falls under both; banding that follows content survives both (and
+# shows already in 0a's 7x7 kernels). A **random rotation** removes both (reported). The reading
+# (`banding_lib.article.position_or_content`) and its cuts were committed with tests before the second set's
+# runs: *position* when removing GAP halves 5b's row / column ratio and a vertical flip weakens it, every seed
+# (the figure-7 and *weakened* rules of [the verdict](00_verdict)); *content* when neither does; *mixed* or *at
+# threshold* otherwise. The second set, `tin10-objects`, holds ten Tiny-ImageNet object classes (64 px photos of
+# centred objects: its top eighth is ~1.5 grey levels brighter than its bottom eighth, Imagenette's ~17), trained
+# with the `cpu` recipe unchanged.
+
+# %% tags=["hide-input"]
+display(Markdown("  \n".join(findings.position_finding(frame, name, roles) for name, roles in config.PHOTO_SETS.items())))
+display(findings.position_table(frame, probes, config.PHOTO_SETS).style.hide(axis="index").set_table_styles(SMALL))
+display(tables.scores_link([p for roles in config.PHOTO_SETS.values() for p in roles.values()], "this table"))
+sets = runner.load([p for roles in config.PHOTO_SETS.values() for r, p in roles.items() if r != "random rotation"],
+                   profile, [0], results_root)
+for name, roles in config.PHOTO_SETS.items():
+    display(plots.side_by_side({f"{name}: {role}, 5b": reduce.reduction(sets[preset, 0].weights["block5.b"])
+                                for role, preset in roles.items() if role != "random rotation"}))
 
 # %% [markdown]
 # ## Banding over training
