@@ -4,6 +4,9 @@ each returns Markdown.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 
 from . import article, config, metrics, scores, verdict
@@ -351,3 +354,24 @@ def position_finding(frame: pd.DataFrame, name: str, roles: dict) -> str:
     ratios = ", ".join(f"{role} {s[role].ratio:.1f}" for role in s)
     return (f"**{name}: {reading}.** Removing GAP halves 5b's banding: *{grades['no GAP halves it']}*; a vertical "
             f"flip weakens it: *{grades['vflip weakens it']}* (row / column ratios, geometric mean over seeds: {ratios}).")
+
+
+PRECISION_GRADES = Path(__file__).resolve().parents[1] / "benchmarks" / "grades_by_precision.json"
+
+
+def precision_grades(path=PRECISION_GRADES):
+    """Figures 5-8's grades from the two precisions' builds (benchmarks/grades_by_precision.py's table), with one
+    line saying whether they agree; Markdown saying how to make it where the benchmark has not been run."""
+    from IPython.display import Markdown
+
+    path = Path(path)
+    if not path.exists():
+        return Markdown(f"*Not measured yet: run `python benchmarks/grades_by_precision.py` ({path.name}).*")
+    rows = pd.DataFrame(json.loads(path.read_text())["rows"])
+    same = int(rows.same.sum())
+    words = (f"**{same} of {len(rows)} grades are the same in both precisions**"
+             + ("." if same == len(rows) else ": the others differ where the seeds sit near a rule's cut (the seeds "
+                "passing each side are shown)."))
+    shown = rows.drop(columns=["claim", "same"]).style.hide(axis="index").set_table_styles(
+        [{"selector": "", "props": "font-size: 0.78em"}])
+    return Markdown(words + "\n\n" + shown.to_html())

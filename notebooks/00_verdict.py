@@ -61,3 +61,13 @@ display(tables.scores_link(what="every number on this page"))
 # own retrained networks in their place (see [Discovery](01_discovery)). Figure 4 is the architecture, drawn
 # from the code that builds it. The follow-ups the article proposed but never ran have no claim to grade; their
 # results are on [Follow-ups](05_follow_ups).
+
+# %% [markdown]
+# ## The same grades in the other precision
+#
+# The rules graded again on the book's earlier build of the same runs, trained in fp32 on an AMD EPYC without bf16
+# units (commit 7e2129c), beside this build: `python benchmarks/grades_by_precision.py` (a benchmark, not part of
+# `make book`: it needs the other machine's build) writes the table this page reads.
+
+# %% tags=["hide-input"]
+display(findings.precision_grades())
