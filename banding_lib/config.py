@@ -167,6 +167,10 @@ RUNS = {
     "random_rotation": _run("follow-up: random rotations by any angle as a regularizer", data={"random_rotation": 180.0},
                             seeds=THREE_SEEDS),
     "vflip": _run("follow-up: random vertical flips", data={"vflip": True}, seeds=THREE_SEEDS),
+    # the flatten and x-pool heads divide their features by sqrt(n) (models.FlattenHead says why): ablated, one seed
+    "flatten_unscaled": _run("ablation: no GAP, FC over the whole map, features not divided by sqrt(n)", "flatten",
+                             scale_features=False),
+    "x_pool_unscaled": _run("ablation: average over x only, features not divided by sqrt(n)", "x", scale_features=False),
     "y_pool": _run("control: average over y only, then FC (the mirror of x_pool)", "y", seeds=THREE_SEEDS),
     # the key contrasts and controls on a second photo set (centred objects, little sky-above-ground structure)
     **{f"tin10_{p}": _run(f"{about} (tin10-objects photos)", head, data={"dataset": "tin10-objects", **data},

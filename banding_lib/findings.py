@@ -375,3 +375,22 @@ def precision_grades(path=PRECISION_GRADES):
     shown = rows.drop(columns=["claim", "same"]).style.hide(axis="index").set_table_styles(
         [{"selector": "", "props": "font-size: 0.78em"}])
     return Markdown(words + "\n\n" + shown.to_html())
+
+
+def scaling_ablation(frame: pd.DataFrame) -> str:
+    """The flatten and x-pool heads' 1/sqrt(n) feature scaling ablated (one seed each), beside the scaled runs."""
+    parts = []
+    for scaled, unscaled, n in (("flatten", "flatten_unscaled", "the 7x7 map's 49 positions"),
+                                ("x_pool", "x_pool_unscaled", "the 7 rows")):
+        try:
+            a, b = scores.seed_mean(frame, scaled, "block5.b"), scores.seed_mean(frame, unscaled, "block5.b")
+        except KeyError:
+            continue
+        parts.append(f"`{unscaled}` 5b {b.row:.2f} / {b.col:.2f} at val. {b.val_top1:.2f} (1 seed) against `{scaled}` "
+                     f"{a.row:.2f} / {a.col:.2f} at val. {a.val_top1:.2f} ({int(a.seeds)} seeds; n = {n})")
+    if not parts:
+        return ""
+    return ("**The 1/sqrt(n) feature scaling, ablated.** The flatten and x-pool heads divide their features by "
+            "sqrt(n) so that their classifier moves per SGD step as GAP's does (`banding_lib.models.FlattenHead`); "
+            "trained without it, at the profile's LR (an n times larger effective step for the classifier): "
+            + "; ".join(parts) + ".")

@@ -90,18 +90,19 @@ class GapHead(Head):
 # the cpu profile's flatten run took an n = 49 times larger effective step and stalled near chance. The
 # function class is unchanged (the FC can absorb any scale).
 class FlattenHead(Head):
-    def __init__(self, c, s, classes):
+    def __init__(self, c, s, classes, scaled=True):
         super().__init__()
+        self.scaled = scaled  # False: the ablation (features not divided by sqrt(n))
         self.fc = nn.Linear(c * s * s, classes)  # sees every position: S*S times GAP's parameters
 
     def features(self, x):
-        return x.flatten(1) / x.shape[2]  # (B, C*S*S), divided by sqrt(S*S)
+        return x.flatten(1) / (x.shape[2] if self.scaled else 1)  # (B, C*S*S), divided by sqrt(S*S)
 
 
 class XPoolHead(Head):
-    def __init__(self, c, s, classes, also_y=False):
+    def __init__(self, c, s, classes, also_y=False, scaled=True):
         super().__init__()
-        self.also_y = also_y
+        self.also_y, self.scaled = also_y, scaled
         self.fc = nn.Linear(c * s * (1 + also_y), classes)
 
     def features(self, x):
@@ -109,7 +110,7 @@ class XPoolHead(Head):
         if self.also_y:
             parts.append(x.mean(dim=2))  # (B, C, S): one value per column x
         pooled = torch.cat(parts, dim=2)  # (B, C, S) or (B, C, 2*S)
-        return pooled.flatten(1) / math.sqrt(pooled.shape[2])  # (B, C*S) or (B, 2*C*S), see FlattenHead
+        return pooled.flatten(1) / (math.sqrt(pooled.shape[2]) if self.scaled else 1)  # see FlattenHead
 
 
 class YPoolHead(Head):
@@ -195,12 +196,12 @@ class MaxPoolFCHead(Head):
         return F.relu(self.bn(self.hidden_fc(x.amax(dim=(2, 3)))))  # (B, hidden)
 
 
-def make_head(head, c, s, classes, *, n_masks, groups, hidden, mask_gate="none"):
+def make_head(head, c, s, classes, *, n_masks, groups, hidden, mask_gate="none", scale_features=True):
     """The head named `head` for a (B, c, s, s) map; see simplified_net."""
     makers = {
         "gap": lambda: GapHead(c, s, classes),
-        "flatten": lambda: FlattenHead(c, s, classes),
-        "x": lambda: XPoolHead(c, s, classes),
+        "flatten": lambda: FlattenHead(c, s, classes, scaled=scale_features),
+        "x": lambda: XPoolHead(c, s, classes, scaled=scale_features),
         "y": lambda: YPoolHead(c, s, classes),
         "xy": lambda: XPoolHead(c, s, classes, also_y=True),
         "masks": lambda: MasksHead(c, s, classes, n_masks, mask_gate),
@@ -227,7 +228,8 @@ def _check_layer_table(kernels: tuple, blocks: tuple, pools: int) -> None:
 
 
 def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="gap", coordconv=False,
-                   n_masks=3, groups=16, hidden=4096, init_scale=1.0, kernels=KERNELS, blocks=BLOCKS, mask_gate="none"):
+                   n_masks=3, groups=16, hidden=4096, init_scale=1.0, kernels=KERNELS, blocks=BLOCKS, mask_gate="none",
+                   scale_features=True):
     """The article's simplified network: (B, 3, in_size, in_size) -> (B, num_classes) logits.
 
     NCHW; y is the H axis (dim 2), x the W axis (dim 3). Children, in order: block0, pool1, block1,
@@ -237,7 +239,8 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
     `width` multiplies every channel count; `init_scale` multiplies the body's conv weights after the
     default init. `head` picks the intervention after 5b (see HEADS); its classifier is head.fc.
     `coordconv` adds x, y coordinate channels to the inputs of 5a and 5b. `hidden` (scaled by width,
-    at least 16) is the maxpool_fc hidden size; `groups`, `n_masks` and `mask_gate` configure those heads.
+    at least 16) is the maxpool_fc hidden size; `groups`, `n_masks` and `mask_gate` configure those heads;
+    scale_features=False drops the flatten and x-pool heads' 1/sqrt(n) feature scaling (an ablation).
     The layer table: `kernels` gives the kernel size of each of the six groups (default KERNELS, the
     article's 7, 5, 5, 5, 5, 5); `blocks` names the groups kept (default all; block0 and block5 are always
     needed), e.g. ("block0", "block1", "block2", "block5") is the article's net without blocks 3-4. A pool
@@ -273,7 +276,7 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
         layers[group] = nn.Sequential(block)
     hidden_width = max(16, round(hidden * width))
     layers["head"] = make_head(head, in_ch, size, num_classes, n_masks=n_masks, groups=groups, hidden=hidden_width,
-                               mask_gate=mask_gate)
+                               mask_gate=mask_gate, scale_features=scale_features)
 
     model = nn.Sequential(layers)
     with torch.no_grad():
@@ -283,7 +286,8 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
     model.in_size, model.final_size, model.init_scale = in_size, size, init_scale
     model.config = dict(num_classes=num_classes, width=width, in_size=in_size, pools=pools, head=head,
                         coordconv=coordconv, n_masks=n_masks, groups=groups, hidden=hidden, init_scale=init_scale,
-                        kernels=list(kernels), blocks=list(blocks), mask_gate=mask_gate)
+                        kernels=list(kernels), blocks=list(blocks), mask_gate=mask_gate,
+                        scale_features=scale_features)
     return model
 
 

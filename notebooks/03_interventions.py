@@ -98,7 +98,7 @@ display(tables.scores_link(["baseline", "x_pool"], "figure 8"))
 grads = scores.load_beside("gradients.csv", profile)
 display(findings.gradient_table(grads, frame).style.hide(axis="index").set_table_styles(
     [{"selector": "", "props": "font-size: 0.8em"}]))
-display(Markdown(findings.mechanism(grads, frame)))
+display(Markdown(findings.mechanism(grads, frame) + "\n\n" + findings.scaling_ablation(frame)))
 display(tables.scores_link(["x_pool", "y_pool"], "the trained scores (gradients.csv beside it: the gradient shapes)"))
 
 # %% tags=["remove-input", "hide-output"]
