@@ -74,15 +74,19 @@ def cache_dir() -> Path:
 
 def split_folder(dataset: str, split: str = "train", root=None, download: bool = True) -> Path:
     """The folder of one split. `dataset`: an Imagenette name (imagenette2-160, imagenette2-320,
-    imagenette2), "imagenet" (root/imagenet/{train,val}), or a path to any ImageFolder tree (with or
-    without train/ and val/ inside). A missing Imagenette is downloaded with torchvision when online."""
+    imagenette2), "imagenet" (root/imagenet/{train,val}), the name of another set with train/ and val/ under the
+    data root (tin10-objects), or a path to any ImageFolder tree (with or without train/ and val/ inside). A missing Imagenette is downloaded with torchvision when online."""
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
     if dataset not in KNOWN_SETS:
         path = Path(dataset).expanduser()
+        named = data_root(root) / dataset  # another set by name beside the known ones (e.g. tin10-objects)
+        if not path.is_dir() and is_split_tree(named):
+            return named / split
         if not path.is_dir():
-            raise DataNotFound(f"data set {dataset!r} is neither a known name ({', '.join(KNOWN_SETS)}) "
-                               f"nor an existing folder")
+            raise DataNotFound(f"data set {dataset!r} is neither a known name ({', '.join(KNOWN_SETS)}), nor a "
+                               f"folder with train/ and val/ under the data root ({named.resolve()}), nor an "
+                               "existing folder: point BANDING_DATA (or --data) at the folder that holds it")
         return path / split if (path / split).is_dir() else path
     base = data_root(root)
     folder = base / dataset / split

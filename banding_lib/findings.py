@@ -316,12 +316,19 @@ def amplification(nulls: pd.DataFrame) -> str:
             "row / column ratio, and the strength column compares shares only as a rough guide.")
 
 
-def position_table(frame: pd.DataFrame, probes: pd.DataFrame | None, sets: dict) -> pd.DataFrame:
+def position_table(frame: pd.DataFrame, probes: pd.DataFrame | None, sets: dict,
+                   structure: pd.DataFrame | None = None) -> pd.DataFrame:
     """Position against content, one row per (photo set, run): 5b's and 0a's scores (NMF for 5b; W for both), the
     probe's vertical- and horizontal-position accuracy (head features), and val. accuracy. `sets`: {set name:
-    {role: preset}} with roles baseline, no GAP, vflip, random rotation."""
+    {role: preset}} with roles baseline, no GAP, vflip, random rotation; `structure`: the scores step's
+    photo_sets.csv (the photos' top-minus-bottom brightness), shown on each set's first row."""
     rows = []
     for name, roles in sets.items():
+        if structure is not None and name in set(structure["set"]):
+            st = structure[structure["set"] == name].iloc[0]
+            rows.append({"photos": name, "run": "the photos themselves", "preset": st["dataset"],
+                         "5b NMF row / col": f"top − bottom {st['top minus bottom']:+.1f} grey levels",
+                         "5b W row / col": f"left − right {st['left minus right']:+.1f}"})
         for role, preset in roles.items():
             try:
                 nmf, w = scores.seed_mean(frame, preset, "block5.b"), scores.seed_mean(frame, preset, "block5.b", "W")
@@ -341,7 +348,7 @@ def position_table(frame: pd.DataFrame, probes: pd.DataFrame | None, sets: dict)
                     row[words] = f"{acc.mean():.2f}" if len(acc) else "—"
             row["val. acc."] = round(float(nmf.val_top1), 2)
             rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).fillna("")
 
 
 def position_finding(frame: pd.DataFrame, name: str, roles: dict) -> str:

@@ -72,3 +72,16 @@ def table(profile: str, photos: torch.Tensor, labels: torch.Tensor, num_classes:
                 rows.append({"profile": profile, "preset": preset, "head": config["model"]["head"], "inputs": inputs,
                              "seed": seed, "row": s.row, "col": s.col, "null": s.null})
     return pd.DataFrame(rows)
+
+
+def photo_structure(config: dict) -> dict:
+    """The photos' own vertical structure: how much brighter the top eighth of the run's training photos is than
+    their bottom eighth, in grey levels (0-255), and the same for left against right (no up/down cue: ~0)."""
+    from . import train
+
+    images = train.load_data(config, progress=False)[0].images
+    grey = images.float().mean(dim=1)  # (N, H, W)
+    e = grey.shape[-1] // 8
+    return {"dataset": config["data"]["dataset"], "photos": len(images),
+            "top minus bottom": float(grey[:, :e].mean() - grey[:, -e:].mean()),
+            "left minus right": float(grey[:, :, :e].mean() - grey[:, :, -e:].mean())}

@@ -140,6 +140,11 @@ def main(profile: str, out=DEFAULT, root=None) -> int:
     path = Path(out).with_name("gradients.csv")
     results.atomic_write(path, lambda tmp: grads.to_csv(tmp, index=False, float_format="%.6f"))
     print(f"gradient shapes at init: {len(grads)} rows of {grads.preset.nunique()} heads -> {path}")
+    sets = pd.DataFrame([{"set": name, **mechanism.photo_structure(config.resolve(roles["baseline"], profile, 0))}
+                         for name, roles in config.PHOTO_SETS.items()])
+    path = Path(out).with_name("photo_sets.csv")
+    results.atomic_write(path, lambda tmp: sets.to_csv(tmp, index=False, float_format="%.3f"))
+    print(f"photo sets' vertical structure: {len(sets)} rows -> {path}")
     nulls = amplification()
     path = Path(out).with_name("nmf_null.csv")
     results.atomic_write(path, lambda tmp: nulls.to_csv(tmp, index=False, float_format="%.6f"))

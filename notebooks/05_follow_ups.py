@@ -108,7 +108,7 @@ display(tables.scores_link(["baseline", *config.FOLLOW_UPS], "this table and cha
 
 # %% tags=["hide-input"]
 display(Markdown("  \n".join(findings.position_finding(frame, name, roles) for name, roles in config.PHOTO_SETS.items())))
-display(findings.position_table(frame, probes, config.PHOTO_SETS).style.hide(axis="index").set_table_styles(SMALL))
+display(findings.position_table(frame, probes, config.PHOTO_SETS, scores.load_beside("photo_sets.csv", profile)).style.hide(axis="index").set_table_styles(SMALL))
 display(tables.scores_link([p for roles in config.PHOTO_SETS.values() for p in roles.values()], "this table"))
 sets = runner.load([p for roles in config.PHOTO_SETS.values() for r, p in roles.items() if r != "random rotation"],
                    profile, [0], results_root)

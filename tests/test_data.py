@@ -45,6 +45,10 @@ def test_split_folder_accepts_paths_and_names(photo_tree, monkeypatch):
     monkeypatch.setenv("BANDING_DATA", str(photo_tree.parent))
     (photo_tree.parent / "imagenette2-160").symlink_to(photo_tree)
     assert data.split_folder("imagenette2-160", "train") == photo_tree.parent / "imagenette2-160" / "train"
+    (photo_tree / "val").symlink_to(photo_tree / "train")  # another set by name under the data root (tin10-objects)
+    assert data.split_folder("photos", "val") == photo_tree / "val"
+    with pytest.raises(data.DataNotFound, match="nor a folder with train/ and val/ under the data root"):
+        data.split_folder("tin10-objects", "val")
 
 
 def test_missing_data_gives_the_documented_error(tmp_path, monkeypatch):
