@@ -112,7 +112,7 @@ def test_a_photo_folder_trains(tmp_path):
 
 def test_unknown_preset(capsys):
     err = cli_error(capsys, "train", "basline", *SMOKE)
-    assert "unknown preset 'basline' (did you mean baseline or vgg19_baseline?); valid presets: baseline, rotated," in err
+    assert "unknown preset 'basline' (did you mean baseline or vgg19_baseline or tin10_baseline?); valid presets: baseline, rotated," in err
 
 
 def test_unknown_profile(capsys):
