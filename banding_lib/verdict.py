@@ -187,3 +187,38 @@ def noise(frame: pd.DataFrame, layer: str = "block5.b") -> str:
             f"share, beside a range of {seeds.row.max() - seeds.row.min():.2f} over {len(seeds)} seeds "
             f"({seeds.row.min():.2f}–{seeds.row.max():.2f}). A grade that every seed agrees with is the one a rebuild "
             "on another machine is most likely to repeat.")
+
+
+def headline(verdicts: pd.DataFrame) -> str:
+    """The result in one sentence, from the table's own grades and numbers: how many claims reproduced in
+    direction, the core figures with their ratio and strength, what sits at threshold, what did not reproduce,
+    and what could not be tested."""
+    graded = verdicts[verdicts.grade != "not graded"]
+    counts = graded.grade.value_counts()
+    by_key = graded.set_index("run, layer")
+
+    def core(key, words):
+        if key not in by_key.index:
+            return None
+        r = by_key.loc[key]
+        power = "" if pd.isna(r.strength) else f", {r.strength:.2f} x the article's strength"
+        ratio = f"column / row ratio {1 / r.ratio:.1f}" if r.ratio < 1 else f"row / column ratio {r.ratio:.1f}"
+        return f"{words} {r.grade} ({ratio}, seeds pass {r['seeds pass']}{power})"
+
+    cores = [c for c in (core("baseline, block5.b", "5b banded:"), core("rotated, block5.b", "turned vertical by rotation:"),
+                         core("flatten, block5.b", "halved without GAP:")) if c]
+    def named(grade):
+        return "; ".join(r["the article"] + ("" if r.figure == "text" else f" (fig. {r.figure})")
+                         for _, r in graded[graded.grade == grade].iterrows())
+    parts = [f"**Of {len(graded)} graded claims, {counts.get('reproduced', 0)} reproduced in direction on every seed, "
+             f"{counts.get('at threshold', 0)} at threshold, {counts.get('not reproduced', 0)} not reproduced and "
+             f"{counts.get('inconclusive', 0)} could not be tested here.**"]
+    if cores:
+        parts.append("The core: " + "; ".join(cores) + ".")
+    if counts.get("not reproduced", 0):
+        parts.append(f"Not reproduced: {named('not reproduced')}.")
+    if counts.get("inconclusive", 0):
+        figures = ", ".join(dict.fromkeys(graded[graded.grade == "inconclusive"].figure))
+        parts.append(f"Untested: the claims of figure(s) {figures}, whose runs stay below the learning target "
+                     f"(val. top-1 {article.LEARNED_TORCHVISION:.2f} for a retrained torchvision net).")
+    return " ".join(parts)

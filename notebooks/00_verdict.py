@@ -33,6 +33,7 @@ from banding_lib import article, config, findings, plots, reduce, runner, scores
 config.validate_params(profile=profile, results_root=results_root)
 frame = scores.load(profile)
 verdicts = verdict.table(frame)
+display(Markdown(verdict.headline(verdicts)))
 display(Markdown(findings.profile_line(frame, verdicts, profile)))
 display(Markdown(verdict.summary(verdicts)))
 display(Markdown(verdict.noise(frame)))
