@@ -67,3 +67,15 @@ def score(run: str, layer: str) -> metrics.Score:
 def shares() -> dict:
     """{(run, layer): (row, col)} of every panel, measured on the article's pictures by this book's metric."""
     return {key: (score(*key).row, score(*key).col) for key in PANELS}
+
+
+def reduction(run: str, layer: str):
+    """The article's panel of (run, layer) as a reduce.Reduction (its pictures; no factors behind them), so that the
+    book's drawing functions (plots.side_by_side, strip_html) show it as they show ours, scored by the same metric."""
+    import torch
+
+    from .reduce import Reduction
+
+    pictures = torch.from_numpy(np.moveaxis(kernels(run, layer), 1, -1).copy()).float()  # (N, kh, kw, 3)
+    n = len(pictures)
+    return Reduction(pictures=pictures, spatial=pictures, channels=torch.zeros(n, 3, 1), error=torch.zeros(n))

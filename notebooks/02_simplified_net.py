@@ -25,7 +25,7 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import config, findings, models, plots, reduce, render, runner, scores, tables, verdict
+from banding_lib import config, findings, models, panels, plots, reduce, render, runner, scores, tables, verdict
 
 config.validate_params(profile=profile, results_root=results_root)
 render.use_offline_renderer("static")
@@ -62,6 +62,12 @@ plots.architecture_diagram(models.describe(scaled), title=f"As trained here (pro
 # consistent across the layer), neurons ordered by similarity. The title gives the layer's banding score on
 # these pictures: the mean share of each picture's variance explained by its row means (horizontal bands)
 # and by its column means (vertical bands), with 95 % bootstrap intervals over neurons.
+
+# %% tags=["hide-input"]
+display(plots.side_by_side({"the article, 5b": panels.reduction("baseline", "block5.b"),
+                            "this book, 5b (seed 0)": reduce.reduction(first.weights["block5.b"])}, columns=2))
+display(Markdown(f"*Left: {panels.CREDIT}; both scored by this book's metric. Ten neurons each, spread through "
+                 "the layer's similarity order; the whole layer below.*"))
 
 # %% tags=["hide-input"]
 plots.layer_grid(reduce.reduction(first.weights["block5.b"]), title="Baseline, 5b (seed 0)")

@@ -25,7 +25,7 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, findings, plots, reduce, render, runner, scores, tables, verdict, widgets
+from banding_lib import article, config, findings, panels, plots, reduce, render, runner, scores, tables, verdict, widgets
 
 config.validate_params(profile=profile, results_root=results_root)
 render.use_offline_renderer("static")
@@ -36,6 +36,7 @@ first = {p: run for (p, _), run in runner.load(main + list(article.PERSISTING), 
 red = lambda preset, layer="block5.b": reduce.reduction(first[preset].weights[layer])
 grid = lambda preset, layer, title, **kw: plots.layer_grid(red(preset, layer), title=title, **kw)
 line = lambda preset, layer="block5.b", figure=None: findings.layer_line(frame, verdicts, preset, layer, figure)
+credit = f"*Panels headed \"article\": {panels.CREDIT}; every panel scored by this book's metric.*"
 display(Markdown(verdict.lines(verdicts[verdicts.figure.isin(["6", "7", "8"])])))
 
 # %% [markdown]
@@ -46,7 +47,9 @@ display(Markdown(verdict.lines(verdicts[verdicts.figure.isin(["6", "7", "8"])]))
 # rotated run's (each panel: the whole layer's row / column share). The full grids are a click below.
 
 # %% tags=["hide-input"]
-display(plots.side_by_side({"baseline 5b": red("baseline"), "rotated 90°, 5b": red("rotated")}))
+display(plots.side_by_side({"article: rotated 90°, 5b": panels.reduction("rotated", "block5.b"),
+                            "baseline 5b": red("baseline"), "rotated 90°, 5b": red("rotated")}))
+display(Markdown(credit))
 display(Markdown(line("rotated", figure="Figure 6") + "  \n" + line("baseline")))
 display(tables.scores_link(["baseline", "rotated"], "figure 6"))
 
@@ -59,7 +62,9 @@ display(grid("rotated", "block5.b", "Rotated 90°, 5b (every neuron)"))
 # ## Figure 7: no global average pooling (flatten + FC)
 
 # %% tags=["hide-input"]
-display(plots.side_by_side({"baseline 5b": red("baseline"), "no GAP, 5b": red("flatten"), "no GAP, 5a": red("flatten", "block5.a")}))
+display(plots.side_by_side({"article: no GAP, 5b": panels.reduction("flatten", "block5.b"),
+                            "baseline 5b": red("baseline"), "no GAP, 5b": red("flatten"), "no GAP, 5a": red("flatten", "block5.a")}))
+display(Markdown(credit))
 display(Markdown(line("flatten", figure="Figure 7") + "  \n"
                  + "5a, reported (figure 7 is graded on 5b alone): " + line("flatten", "block5.a") + "  \n"
                  + line("baseline")))
@@ -76,8 +81,11 @@ display(grid("flatten", "block5.a", "No GAP (flatten), 5a (every neuron)"))
 # The article saw 5a banded and 5b not ("surprising").
 
 # %% tags=["hide-input"]
-display(plots.side_by_side({"baseline 5a": red("baseline", "block5.a"), "x-pooling, 5a": red("x_pool", "block5.a"),
+display(plots.side_by_side({"article: x-pooling, 5a": panels.reduction("x_pool", "block5.a"),
+                            "article: x-pooling, 5b": panels.reduction("x_pool", "block5.b"),
+                            "baseline 5a": red("baseline", "block5.a"), "x-pooling, 5a": red("x_pool", "block5.a"),
                             "x-pooling, 5b": red("x_pool")}))
+display(Markdown(credit))
 display(Markdown(line("x_pool", "block5.a", figure="Figure 8") + "  \n"
                  + line("x_pool", "block5.b", figure="Figure 8") + "  \n"
                  + findings.vertical_neurons({"x-pooling 5a": red("x_pool", "block5.a"),
