@@ -80,7 +80,7 @@ def test_the_probe_finding_checks_each_prediction_from_the_numbers():
     table = tables.probe_table(frame, pd.DataFrame(rows))
     assert len(table) == 9 and (table.v_minus_h[table.weights == "init"] == 0).all()
     text = findings.probe(table)
-    assert "keep more vertical than horizontal position: **yes** (baseline +0.20)" in text
-    assert "vertical flips remove the vertical advantage: **no** (vflip +0.15)" in text
+    assert "keep more vertical than horizontal position: **yes** (each seed: baseline +0.20, +0.20, +0.20)" in text
+    assert "vertical flips remove the vertical advantage: **no** (each seed: vflip +0.15)" in text
     assert "random rotations remove it: **yes**" in text and "the rotated net the reverse: **no**" in text
     assert "by construction (xy_pool: their" in text and "5 runs:" in text  # of 6 trained runs, xy_pool left out
