@@ -8,7 +8,7 @@ from banding_lib.config import RUNS, resolve
 def test_the_table_holds_every_run_of_the_article_and_the_follow_ups():
     simplified = {"baseline", "rotated", "flatten", "x_pool", "masks3", "masks5", "masks16", "mask_full",
                   "attention", "coordconv", "groups", "maxpool_fc", "xy_pool", "random_rotation", "vflip", "y_pool",
-                  *config.SECOND_SET}
+                  "flatten_unscaled", "x_pool_unscaled", *config.SECOND_SET}
     assert set(config.SIMPLIFIED) == simplified and set(config.FOLLOW_UPS) <= simplified
     assert sorted(config.ARCHITECTURES) == sorted(f"{a}_{v}" for a in ("googlenet", "resnet50", "vgg19")
                                                   for v in ("baseline", "rotated", "flatten"))
