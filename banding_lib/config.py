@@ -264,20 +264,48 @@ def _model_keywords(arch: str) -> set:
     return set(inspect.signature(builder).parameters) - {"num_classes"}
 
 
+# What each numeric Profile field must be, checked on overrides: out of range, a run would fail deep inside
+# training (batch_size=0: a division by zero) or never end (steps=-5: its plan grows until memory runs out).
+_RANGES = {
+    "image_size": (lambda v: v >= 1, ">= 1 (px)"),
+    "in_size": (lambda v: v >= 1, ">= 1 (px)"),
+    "batch_size": (lambda v: v >= 1, ">= 1"),
+    "steps": (lambda v: v >= 0, ">= 0 (0: train for `epochs` epochs)"),
+    "epochs": (lambda v: v >= 0, ">= 0"),
+    "lr": (lambda v: v > 0, "> 0"),
+    "momentum": (lambda v: 0 < v < 1, "> 0 and < 1 (Nesterov momentum needs some)"),
+    "weight_decay": (lambda v: v >= 0, ">= 0"),
+    "warmup": (lambda v: v >= 0, ">= 0 (steps)"),
+    "label_smoothing": (lambda v: 0 <= v < 1, ">= 0 and < 1"),
+    "log_every": (lambda v: v >= 1, ">= 1 (steps)"),
+    "checkpoint_every": (lambda v: v >= 1, ">= 1 (steps)"),
+    "val_subset": (lambda v: v >= 1, ">= 1 (images)"),
+    "workers": (lambda v: v >= 0, ">= 0"),
+    "threads": (lambda v: v >= 0, ">= 0 (0: torch's default)"),
+    "synthetic_images": (lambda v: v >= 4, ">= 4 (a quarter as many again are made for validation)"),
+}
+
+
 def _check_overrides(overrides: dict, prof: Profile, fields: set, arch: str) -> None:
-    """ValueError for a key that is neither a Profile field nor a model keyword, TypeError for a Profile
-    field of the wrong type: both would otherwise fail deep inside training."""
+    """ValueError for a key that is neither a Profile field nor a model keyword or for a value out of its
+    field's range (_RANGES), TypeError for a Profile field of the wrong type: each would otherwise fail deep
+    inside training, or never end."""
     model_keys = _model_keywords(arch)
     unknown = sorted(set(overrides) - fields - model_keys)
     if unknown:
         raise ValueError(f"unknown override {', '.join(map(repr, unknown))}; valid: Profile fields "
                          f"{', '.join(sorted(fields))} and model keywords {', '.join(sorted(model_keys))}")
     for key, value in overrides.items():
-        want = type(getattr(prof, key)) if key in fields else None
-        ok = want is None or isinstance(value, want) or (want is float and isinstance(value, int)) or (
+        if key not in fields:
+            continue  # a model keyword: left to the network's builder
+        want = type(getattr(prof, key))
+        ok = isinstance(value, want) or (want is float and isinstance(value, int)) or (
             want is tuple and isinstance(value, list))
-        if not ok:
+        if not ok or (isinstance(value, bool) and want is not bool):  # true is an int to Python, not to a user
             raise TypeError(f"override {key}={value!r} is a {type(value).__name__}; expected {want.__name__}")
+        if key in _RANGES and not _RANGES[key][0](value):
+            raise ValueError(f"override {key}={value!r} is out of range: {key} must be {_RANGES[key][1]}; "
+                             f"the {prof.name} profile uses {key}={getattr(prof, key)!r}")
 
 
 def resolve(preset: str, profile: str = "cpu", seed: int = 0, data_root=None, **overrides) -> dict:

@@ -61,9 +61,16 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 
 
 def is_split_tree(path) -> bool:
-    """True if `path` is itself an ImageFolder tree with train/ and val/ inside (not a folder of named sets)."""
+    """True if `path` is itself an ImageFolder tree with train/ and val/ inside (not a folder of named sets).
+    DataNotFound if it holds only one of the two: half a tree is neither, and the run needs both splits."""
     path = Path(path).expanduser()
-    return (path / "train").is_dir() and (path / "val").is_dir()
+    found = [split for split in ("train", "val") if (path / split).is_dir()]
+    if len(found) == 1:
+        missing = "val" if found == ["train"] else "train"
+        raise DataNotFound(f"{path} has {found[0]}/ but no {missing}/: expected {path}/train/<class>/<image>.jpg and "
+                           f"{path}/val/<class>/<image>.jpg (ImageFolder layout, one folder per class); add "
+                           f"{path}/{missing}/ with the same class folders")
+    return len(found) == 2
 
 
 def cache_dir() -> Path:
@@ -87,7 +94,7 @@ def split_folder(dataset: str, split: str = "train", root=None, download: bool =
             raise DataNotFound(f"data set {dataset!r} is neither a known name ({', '.join(KNOWN_SETS)}), nor a "
                                f"folder with train/ and val/ under the data root ({named.resolve()}), nor an "
                                "existing folder: point BANDING_DATA (or --data) at the folder that holds it")
-        return path / split if (path / split).is_dir() else path
+        return path / split if is_split_tree(path) else path
     base = data_root(root)
     folder = base / dataset / split
     if folder.is_dir():

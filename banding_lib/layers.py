@@ -1,5 +1,5 @@
-"""Addressing layers and neurons by one string: a module path ("block5.b", "layer4.2.conv2",
-"features.34", "inception5b.branch3.1") and a neuron as "layer:index"."""
+"""Addressing layers by one string, their module path ("block5.b", "layer4.2.conv2", "features.34",
+"inception5b.branch3.1")."""
 from __future__ import annotations
 
 import difflib
@@ -45,11 +45,3 @@ def layer_weight(model: nn.Module, name: str) -> torch.Tensor:
                              f"name one of: {', '.join(n for n in conv_names(module)) or 'none'}")
         module = convs[0]
     return module.weight.detach().cpu()
-
-
-def parse_neuron(address: str) -> tuple[str, int]:
-    """"block5.b:17" -> ("block5.b", 17)."""
-    layer, sep, index = address.rpartition(":")
-    if not sep or not layer or not index.isdigit():
-        raise ValueError(f"a neuron is written 'layer:index', e.g. 'block5.b:17'; got {address!r}")
-    return layer, int(index)

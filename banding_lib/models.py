@@ -291,11 +291,6 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
     return model
 
 
-def conv_layer_names(model):
-    """Addresses of the conv layers in forward order: ["block0.a", ..., "block5.b"]."""
-    return [name for name, m in model.named_modules() if isinstance(m, ConvBN)]
-
-
 # What each head does between 5b and its classifier, in words (the architecture diagram's label).
 HEAD_POOLING = {"GapHead": "global average pool", "FlattenHead": "flatten (no pooling)", "XPoolHead": "average over x", "YPoolHead": "average over y",
                 "MasksHead": "learned spatial masks (sigmoid-gated where the run says so), each then averaged", "MaskFullHead": "learned mask, then global average pool",

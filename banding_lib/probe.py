@@ -250,20 +250,3 @@ def probe(run, *, positions: int = POSITIONS, n_photos: int = N_PHOTOS, scale: f
     if cache:
         results.save_torch({"rows": {k: [r[k] for r in rows] for k in rows[0]}, "params": params}, path)
     return pd.DataFrame(rows)
-
-
-def probe_with_nulls(run, vflip_run=None, **kw) -> pd.DataFrame:
-    """probe(run) stacked with its two nulls: the same run at its random init (weights "init") and, when
-    given, the network trained with vertical flips (the "vflip" run, trained weights). Keyword arguments go
-    to every probe call."""
-    frames = [probe(run, **kw), probe(run, weights="init", **kw)]
-    if vflip_run is not None:
-        frames.append(probe(vflip_run, **kw))
-    return pd.concat(frames, ignore_index=True)
-
-
-def probe_many(runs, weights=("trained",), **kw) -> pd.DataFrame:
-    """probe() of every run (an iterable of results.Run, or the values of runner.load's dict) for each of
-    `weights` ("trained", "init"), stacked into one frame."""
-    runs = list(runs.values()) if isinstance(runs, dict) else list(runs)
-    return pd.concat([probe(run, weights=w, **kw) for run in runs for w in weights], ignore_index=True)

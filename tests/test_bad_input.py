@@ -100,6 +100,18 @@ def test_fewer_images_than_one_batch(capsys, tmp_path):
     assert "6 training images are fewer than one batch of 16" in err
 
 
+@pytest.mark.parametrize("present, missing", [("train", "val"), ("val", "train")])
+@pytest.mark.parametrize("how", ["--data", "--set dataset="])
+def test_half_a_split_tree_is_named_and_nothing_is_downloaded(capsys, tmp_path, monkeypatch, present, missing, how):
+    monkeypatch.setattr(data, "_download_imagenette", lambda *a: pytest.fail("downloaded into the user's folder"))
+    (tmp_path / present / "cat").mkdir(parents=True)
+    where = ["--profile", "cpu", "--data", tmp_path] if how == "--data" else [*SMOKE, "--set", f"dataset={tmp_path}"]
+    err = cli_error(capsys, "train", "baseline", *where)
+    assert (f"{tmp_path} has {present}/ but no {missing}/: expected {tmp_path}/train/<class>/<image>.jpg and "
+            f"{tmp_path}/val/<class>/<image>.jpg (ImageFolder layout, one folder per class)") in err
+    assert [p.name for p in tmp_path.iterdir()] == [present]  # the user's folder is left as it was
+
+
 def test_a_photo_folder_trains(tmp_path):
     # the valid neighbour of the cases above: the same layout with enough readable photos trains
     photos(tmp_path, per_class=16)
@@ -147,6 +159,32 @@ def test_unknown_override(capsys):
 def test_override_of_the_wrong_type(capsys):
     err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", "steps=many")
     assert "override steps='many' is a str; expected int" in err
+
+
+def test_override_of_a_bool_for_a_number(capsys):
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", "steps=true")
+    assert "override steps=True is a bool; expected int" in err
+
+
+@pytest.mark.parametrize("override, rule", [
+    ("steps=-5", "steps must be >= 0 (0: train for `epochs` epochs); the smoke profile uses steps=12"),
+    ("batch_size=0", "batch_size must be >= 1; the smoke profile uses batch_size=16"),
+    ("lr=0", "lr must be > 0"), ("lr=-0.1", "lr must be > 0"), ("epochs=-1", "epochs must be >= 0"),
+    ("warmup=-1", "warmup must be >= 0"), ("weight_decay=-0.1", "weight_decay must be >= 0"),
+    ("log_every=0", "log_every must be >= 1"), ("checkpoint_every=0", "checkpoint_every must be >= 1"),
+    ("val_subset=0", "val_subset must be >= 1"), ("momentum=1", "momentum must be > 0 and < 1"),
+    ("label_smoothing=1", "label_smoothing must be >= 0 and < 1"), ("image_size=0", "image_size must be >= 1"),
+])
+def test_override_out_of_range(capsys, override, rule):
+    # steps=-5 made an endless loop (the plan grew until memory ran out), batch_size=0 a division by zero
+    err = cli_error(capsys, "train", "baseline", *SMOKE, "--set", override)
+    assert f"error: override {override} is out of range: {rule}" in err
+
+
+def test_overrides_at_the_edge_of_their_range_resolve():
+    edge = dict(steps=0, epochs=1, batch_size=1, lr=1e-9, warmup=0, weight_decay=0.0, log_every=1, checkpoint_every=1,
+                val_subset=1, momentum=0.5, label_smoothing=0.0, threads=0, workers=0)
+    assert {k: resolve("baseline", "smoke", 0, **edge)["train"][k] for k in edge} == edge
 
 
 def test_set_without_equals(capsys):
@@ -241,6 +279,7 @@ def test_diverged_training(capsys, tmp_path):
 @pytest.mark.parametrize("argv, message", [
     (["train", "basline", *SMOKE], "error: unknown preset 'basline'"),
     (["train", "baseline", *SMOKE, "--set", "dataset=/no/such/folder"], "error: data set '/no/such/folder' is neither"),
+    (["train", "baseline", *SMOKE, "--set", "steps=-5"], "error: override steps=-5 is out of range"),  # was endless
 ])
 def test_the_command_line_exits_2_with_one_message(argv, message):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

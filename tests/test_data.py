@@ -40,13 +40,17 @@ def test_image_folder_yields_rgb_of_the_asked_size(photo_tree):
 
 
 def test_split_folder_accepts_paths_and_names(photo_tree, monkeypatch):
+    with pytest.raises(data.DataNotFound, match="has train/ but no val/"):  # half a tree (tests/test_bad_input.py)
+        data.split_folder(str(photo_tree), "val")
+    (photo_tree / "val").symlink_to(photo_tree / "train")
     assert data.split_folder(str(photo_tree)) == photo_tree / "train"
+    assert data.split_folder(str(photo_tree), "val") == photo_tree / "val"
     assert data.split_folder(str(photo_tree / "train" / "..")).name == "train"
+    assert data.split_folder(str(photo_tree / "train")) == photo_tree / "train"  # no train/ inside: the classes
     monkeypatch.setenv("BANDING_DATA", str(photo_tree.parent))
     (photo_tree.parent / "imagenette2-160").symlink_to(photo_tree)
     assert data.split_folder("imagenette2-160", "train") == photo_tree.parent / "imagenette2-160" / "train"
-    (photo_tree / "val").symlink_to(photo_tree / "train")  # another set by name under the data root (tin10-objects)
-    assert data.split_folder("photos", "val") == photo_tree / "val"
+    assert data.split_folder("photos", "val") == photo_tree / "val"  # another set by name under the data root
     with pytest.raises(data.DataNotFound, match="nor a folder with train/ and val/ under the data root"):
         data.split_folder("tin10-objects", "val")
 

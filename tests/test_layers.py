@@ -24,10 +24,3 @@ def test_unknown_layer_lists_close_names():
         layers.get_layer(net, "block5.c")
     assert "block5.b" in str(err.value) and "block5.a" in str(err.value)
     assert layers.layer_weight(net, "block5.b").shape[-2:] == (5, 5)
-
-
-def test_neuron_addresses():
-    assert layers.parse_neuron("layer4.2.conv2:17") == ("layer4.2.conv2", 17)
-    for bad in ("block5.b", "block5.b:x", ":3"):
-        with pytest.raises(ValueError, match="layer:index"):
-            layers.parse_neuron(bad)

@@ -4,10 +4,15 @@ import math
 import pytest
 import torch
 
-from banding_lib import models
+from banding_lib import layers, models
 from banding_lib.config import RUNS, SIMPLIFIED
 
 TINY = dict(width=0.125, in_size=32, pools=3)  # 5b has 64 channels on a 4x4 map
+
+
+def convs(model) -> list[str]:
+    """Module paths of the net's convs in forward order ("block0.a.conv", ...): its conv/linear layers less the head."""
+    return [name for name in layers.conv_names(model) if not name.startswith("head.")]
 
 
 def test_full_scale_matches_article_diagram():
@@ -19,10 +24,10 @@ def test_full_scale_matches_article_diagram():
     assert model.get_submodule("block5.b").conv.weight.shape == (512, 512, 5, 5)
     assert model.get_submodule("block0.a").conv.weight.shape == (32, 3, 7, 7)
     assert model.final_size == 7
-    names = models.conv_layer_names(model)
+    names = convs(model)
     # 0a, 1a, 2a, 3a-b, 4a-e, 5a-b: 12 convs, as in the article's Network_Architecture.svg.
     assert len(names) == 12
-    assert names[0] == "block0.a" and names[-3:] == list(models.LAST_LAYERS)
+    assert names[0] == "block0.a.conv" and names[-3:] == [f"{n}.conv" for n in models.LAST_LAYERS]
     sizes = {row["name"]: row["size"] for row in models.describe(model)}
     assert (sizes["block0.a"], sizes["block1.a"], sizes["block3.b"], sizes["block4.e"], sizes["block5.b"]) == (
         224, 112, 28, 14, 7)
@@ -30,7 +35,7 @@ def test_full_scale_matches_article_diagram():
 
 def test_width_and_dropped_pools():
     model = models.simplified_net(10, width=0.25, in_size=64, pools=3)
-    outs = [model.get_submodule(n).conv.out_channels for n in models.conv_layer_names(model)]
+    outs = [model.get_submodule(n).out_channels for n in convs(model)]
     assert outs == [8, 16, 16, 32, 32] + [64] * 5 + [128, 128]
     # The first three pools are kept: 64 -> 32 -> 16 -> 8, and groups 3..5 all run on 8x8.
     rows = {row["name"]: row for row in models.describe(model)}
@@ -69,9 +74,9 @@ def test_every_preset_trains_one_step(name):
 def test_coordconv_adds_two_inputs_to_5a_and_5b_only():
     plain = models.simplified_net(10, **TINY)
     coord = models.simplified_net(10, coordconv=True, **TINY)
-    for name in models.conv_layer_names(plain):
-        extra = coord.get_submodule(name).conv.in_channels - plain.get_submodule(name).conv.in_channels
-        assert extra == (2 if name in ("block5.a", "block5.b") else 0), name
+    for name in convs(plain):
+        extra = coord.get_submodule(name).in_channels - plain.get_submodule(name).in_channels
+        assert extra == (2 if name in ("block5.a.conv", "block5.b.conv") else 0), name
 
 
 def test_coord_channels_run_along_x_then_y():
@@ -87,8 +92,8 @@ def test_init_scale_scales_conv_weights():
     torch.manual_seed(0)
     small = models.simplified_net(10, init_scale=0.1, **TINY)
     assert small.init_scale == 0.1
-    for name in models.conv_layer_names(ref):
-        ratio = small.get_submodule(name).conv.weight.std() / ref.get_submodule(name).conv.weight.std()
+    for name in convs(ref):
+        ratio = small.get_submodule(name).weight.std() / ref.get_submodule(name).weight.std()
         assert math.isclose(ratio.item(), 0.1, rel_tol=1e-4), name
 
 
