@@ -272,7 +272,7 @@ def gradient_table(grads: pd.DataFrame, frame: pd.DataFrame) -> pd.DataFrame:
     g = grads.groupby(["preset", "inputs"])[["row", "col"]].mean()
     rows = []
     for preset in dict.fromkeys(grads.preset):
-        row = {"run (head)": f"{preset} ({grads[grads.preset == preset].head.iloc[0]})"}
+        row = {"run (head)": f"{preset} ({grads[grads.preset == preset]['head'].iloc[0]})"}
         for inputs in ("photos", "noise, random labels"):
             r, c = g.loc[(preset, inputs)]
             row[f"gradient at init, {inputs}"] = f"{r:.2f} / {c:.2f}"
