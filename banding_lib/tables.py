@@ -180,7 +180,7 @@ def profile_differences(config: dict, model, num_classes: int) -> pd.DataFrame:
          f"Nesterov, LR {t['lr']:g}, cosine" + (f", label smoothing {t['label_smoothing']:g}" if t["label_smoothing"] else ""),
          "minutes per run, chosen by validation accuracy at a fixed CPU budget (recipe search, appendix)"),
         ("weight decay", "not stated", f"{t['weight_decay']:g}",
-         "the usual value; 2e-2 made every head band while the nets barely learned (GAP over training, appendix)"
+         "the usual value; 2e-2 made every head band while the nets barely learned (an earlier build of this book)"
          if t["weight_decay"] <= 1e-3 else "strong: with batch norm after each conv, decay sets the kernels' "
          "effective learning rate (scale study)"),
         ("augmentation", "not stated", f"random crops of {t['crop_scale'][0]:g}–{t['crop_scale'][1]:g} of the area, "

@@ -176,11 +176,14 @@ def noise(frame: pd.DataFrame, layer: str = "block5.b") -> str:
     """How far floating-point noise alone moves a score, beside the seeds' spread, in one sentence: the
     baseline's seed 0 trained again with another thread count (config.STUDY's "floating-point noise" point:
     the same config, only the order of floating-point sums differs) against the baseline's seeds."""
-    point = next(p for p in config.STUDY if p["axis"] == "floating-point noise")
+    point = next(p for p in config.STUDY + config.CUT_POINTS if p["axis"] == "floating-point noise")
     nmf = frame[(frame.layer == layer) & (frame.kind == "NMF")]
-    two = nmf[nmf.study.str.contains(point["label"], regex=False)].iloc[0]
+    twins = nmf[nmf.study.str.contains(point["label"], regex=False)]
     seeds = scores.of(frame, "baseline", layer)
-    one = seeds[seeds.seed == 0].iloc[0]
+    if twins.empty:  # the repeat is cut from this build's study (config.CUT_POINTS): the seeds' spread alone
+        return (f"The baseline's {len(seeds)} seeds span {seeds.row.min():.2f}–{seeds.row.max():.2f} in {layer}'s "
+                "row share: the seed, not the neuron, is the unit every grade counts.")
+    two, one = twins.iloc[0], seeds[seeds.seed == 0].iloc[0]
     return (f"Floating-point noise: the baseline's seed 0 trained again on {point['set']['threads']} "
             f"threads (the same config; only the order of floating-point sums differs) scores {layer} {two.row:.2f} / "
             f"{two.col:.2f} against {one.row:.2f} / {one.col:.2f}, a move of {abs(two.row - one.row):.2f} in row "

@@ -17,13 +17,12 @@
 # how much of that banding needs. **How this book's `cpu` profile was chosen, fixed before any run**: by the
 # baseline's validation accuracy at a fixed CPU budget, on seed 0, never by its bands (a network that barely
 # learns can be made to band by strong weight decay, and then every head bands, GAP or not); then confirmed
-# on seeds 1 and 2. The recipe search below lists every candidate tried. The scale study after it varies one
-# thing at a time around the chosen profile: the GAP effect over training (the baseline and its no-GAP
-# control at a quarter, half, all and twice the steps, and at two weight decays), weight decay, kernel size and
-# augmentation, and one run repeated on two threads to measure floating-point noise (`banding_lib.config.STUDY`
-# lists every run; `python -m banding_lib train study --jobs 2` trains them). Its three heaviest points (the
-# article's twelve layers, width 0.375, 80-px inputs; `config.HEAVY_POINTS`) were cut to keep a from-scratch book
-# within its time budget; earlier builds of this book measured them.
+# on seeds 1 and 2. The recipe search below lists every candidate tried. The scale study after it trains the
+# baseline and its no-GAP control side by side at a quarter, half, all and twice the profile's steps
+# (`banding_lib.config.STUDY`; `python -m banding_lib train study --jobs 2` trains them). Its other points (weight
+# decay, depth, kernel size, width, input size, augmentation, the earlier weight decay 2e-2 and a repeat on two
+# threads; `config.CUT_POINTS`) were cut to keep a from-scratch book within its time budget; earlier builds of
+# this book measured them.
 
 # %% tags=["parameters"]
 profile = "cpu"  # smoke | cpu | gpu-small | gpu
@@ -70,10 +69,9 @@ display(tables.scores_link(what="these charts (the rows with a study label)"))
 # ## The GAP effect over training
 #
 # The article's causal claim (figure 7) compares a network ending in global average pooling with one whose
-# classifier sees the whole last map. The study trains both side by side at a quarter, half and all of the
-# profile's steps, at the profile's weight decay and at 2e-2 (the weight decay this book used before: its nets
-# barely learned, and every head banded). Does the no-GAP control band early and lose it as it learns, and at
-# what accuracy does GAP start to matter? Left: 5b's row / column ratio (log; 95 % bootstrap interval over
+# classifier sees the whole last map. The study trains both side by side at a quarter, half, all and twice the
+# profile's steps. Does the no-GAP control band early and lose it as it learns, at what accuracy does GAP start to
+# matter, and how much does banding still grow with more training? Left: 5b's row / column ratio (log; 95 % bootstrap interval over
 # neurons) against steps; right: the same against validation accuracy. The dashed line is ratio 1.
 
 # %% tags=["hide-input"]

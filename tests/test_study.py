@@ -20,12 +20,9 @@ def test_each_axis_holds_the_profile_and_the_values_it_varies():
     axes = study.axes(study.frame(_scores()))
     b = axes[axes.layer == "block5.b"]
     assert list(dict.fromkeys(b.axis)) == [a for a in study.AXIS_VALUES if a in set(b.axis)]
-    wd = b[b.axis == "weight decay"]
-    assert list(wd.value) == ["0.0005*", "0.005"] and list(wd.profile) == [True, False]
     steps = b[b.axis == "training steps"].sort_values("order")
     assert list(steps.value) == ["600", "1200", "2400*", "4800"]  # the GAP runs at the profile's decay, in step order
-    assert "depth" not in set(b.axis) and "width" not in set(b.axis)  # heavy points cut for the time budget
-    assert set(b[b.axis == "kernel size"].value) == {"5x5*", "3x3"}
+    assert not {"depth", "width", "weight decay", "kernel size"} & set(b.axis)  # cut for the time budget
 
 
 def test_the_axes_chart_has_one_panel_per_axis_and_fits_the_column():
