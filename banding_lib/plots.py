@@ -131,11 +131,21 @@ def layer_grid(red, title=None, columns=16, pixel=6, gap=1) -> alt.Chart:
     return weight_grid(red.pictures, red.score, red.order, columns=columns, pixel=pixel, title=title, gap=gap)
 
 
+def medoid(pictures) -> int:
+    """The neuron whose picture lies nearest the layer's mean picture: a typical neuron, never an outlier."""
+    p = tables.as_pictures(pictures).reshape(len(pictures), -1)
+    return int(np.argmin(((p - p.mean(axis=0)) ** 2).sum(axis=1)))
+
+
 def sample(red, count: int = 10) -> np.ndarray:
-    """`count` neurons of a reduce.Reduction spread evenly through its similarity order (every neuron when it has
-    no more): a few tiles that show the range of the layer's pictures, not just its most common one."""
-    n = len(red.order)
-    return red.order if n <= count else red.order[np.linspace(0, n - 1, count).round().astype(int)]
+    """`count` neurons of a reduce.Reduction spread evenly through its similarity order, starting from its most
+    typical neuron (`medoid`) and wrapping around (every neuron when it has no more): the first tile is a typical
+    picture, the rest show the layer's range."""
+    order = np.asarray(red.order)
+    n = len(order)
+    start = int(np.flatnonzero(order == medoid(red.pictures))[0])
+    steps = np.arange(min(n, count)) * (n / min(n, count))
+    return order[(start + steps.round().astype(int)) % n]
 
 
 def side_by_side(reductions: dict, count: int = 10, columns: int = 3, per_row: int = 5, title=None) -> alt.ConcatChart:

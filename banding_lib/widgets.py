@@ -38,7 +38,7 @@ def static_neuron_picker(pictures, channels=None, order=None, columns=16, pixel=
         label = lambda j: f"+{j}" if j < cin else f"−{j - cin}"  # noqa: E731
         for i, name in enumerate("RGB"):
             neurons[f"top{name}"] = [f"{name}: " + " ".join(label(j) for j in best[n, i]) for n in neurons["n"]]
-    first = int(order[0])
+    first = plots.medoid(p)  # a typical neuron first, never the layer's outlier
     # only a click on a neuron's pixel selects: a click in a gap between neurons would empty the selection
     pick = alt.selection_point(name="neuron", fields=["n"], on="click[event.item && event.item.datum && "
                                "isValid(event.item.datum.n)]", clear=False, value=[{"n": first}],
