@@ -75,9 +75,19 @@ def _presets(args) -> int:
 
 
 def _scores(args) -> int:
-    from . import scores
+    from pathlib import Path
 
-    return scores.main(args.profile, args.out, args.results)
+    from . import findings, results, scores, verdict
+
+    code = scores.main(args.profile, args.out, args.results)
+    # the result in one sentence and the scale, for the book's front page (intro.md includes it)
+    frame = scores.load(args.profile, args.out)
+    verdicts = verdict.table(frame)
+    text = verdict.headline(verdicts) + "\n\n" + findings.profile_line(frame, verdicts, args.profile) + "\n"
+    path = Path(args.out).with_name("result.md")
+    results.atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    print(f"the result in one sentence -> {path}")
+    return code
 
 
 def _scan(args) -> int:

@@ -14,15 +14,25 @@ from .tables import describe_scores
 
 
 def profile_line(frame: pd.DataFrame, verdicts: pd.DataFrame, profile: str) -> str:
-    """The verdict page's first line: the profile the book was built at, and the count of each grade."""
+    """The verdict page's first line: the profile the book was built at (its depth, width, pixels, steps, photos),
+    where and in which precision its runs trained (their provenance), and the count of each grade."""
+    from .models import GROUPS
+
     cfg = config.resolve("baseline", profile, 0)
     t, m = cfg["train"], cfg["model"]
+    runs = frame.drop_duplicates("folder")
+    where = "; ".join(f"{len(g)} runs in {p} on {c or 'an unrecorded CPU'} ({g.train_min.sum():.0f} min of training)"
+                      for (p, c), g in runs.groupby(["precision", "cpu"])) if "precision" in runs else ""
     counts = verdicts[verdicts.grade != "not graded"].grade.value_counts()
     length = f"{t['steps']} steps" if t["steps"] else f"{t['epochs']} epochs"
+    blocks = m.get("blocks", [g for g, _, _ in GROUPS])
+    convs = [f"{g[-1]}{letter}" for g, _, widths in GROUPS if g in blocks for letter in "abcde"[:len(widths)]]
+    depth = f"{len(convs)} of its 12 conv layers ({', '.join(convs)})" if len(convs) < 12 else "all 12 conv layers"
     return (f"**Built at the `{profile}` profile**: {cfg['data']['dataset']}, {m['in_size']}-px inputs, the "
-            f"simplified network at width {m['width']:g}, {length} of batch {t['batch_size']}, trained in "
-            f"{t['precision']} (the article: ImageNet, 224 px, full width, 90 epochs). Of {int(counts.sum())} graded "
-            f"claims, **{counts.get('reproduced', 0)} reproduced, {counts.get('at threshold', 0)} at threshold, "
+            f"simplified network with {depth} at width {m['width']:g}, {length} of batch {t['batch_size']} "
+            f"(the article: ImageNet, 224 px, all 12 layers at full width, 90 epochs); trained "
+            f"{where or 'in ' + t['precision']}. Of {int(counts.sum())} graded claims, "
+            f"**{counts.get('reproduced', 0)} reproduced, {counts.get('at threshold', 0)} at threshold, "
             f"{counts.get('not reproduced', 0)} not reproduced, {counts.get('inconclusive', 0)} inconclusive**.")
 
 

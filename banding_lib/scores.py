@@ -23,7 +23,7 @@ from . import article, config, mechanism, metrics, reduce, results
 
 COLUMNS = ["profile", "preset", "seed", "folder", "layer", "kind", "row", "col", "row_lo", "row_hi", "col_lo",
            "col_hi", "null", "mirror", "val_top1", "num_classes", "learned", "steps", "train_min",
-           "train_flops_per_image", "book", "study"]
+           "train_flops_per_image", "precision", "cpu", "book", "study"]
 SCORE_FIELDS = ("row", "col", "row_lo", "row_hi", "col_lo", "col_hi", "null")
 # the layers whose pictures the pages draw and score (NMF); every tracked layer gets its W and dW rows
 DRAWN = ("block5.a", "block5.b", *(layer for _, layer in article.ARCH_LAYERS.values()), "features.32")
@@ -40,7 +40,8 @@ def run_rows(run: results.Run) -> list[dict]:
     base = {"profile": run.config["profile"], "preset": run.name, "seed": run.config["seed"], "folder": run.path.name,
             "val_top1": final["val_top1"], "num_classes": m["num_classes"],
             "learned": article.learned(final["val_top1"], m["num_classes"], run.config.get("arch", "simplified")), "steps": m["steps"],
-            "train_min": m["wall_s"] / 60, "train_flops_per_image": m.get("train_flops_per_image", np.nan)}
+            "train_min": m["wall_s"] / 60, "train_flops_per_image": m.get("train_flops_per_image", np.nan),
+            "precision": run.config.get("train", {}).get("precision", ""), "cpu": _cpu_words(m.get("provenance", {}))}
     rows = []
     for layer in run.weights:
         for kind in ("W", "dW"):
@@ -50,6 +51,15 @@ def run_rows(run: results.Run) -> list[dict]:
             rows.append({**base, "layer": layer, "kind": "NMF", **{k: getattr(red.score, k) for k in SCORE_FIELDS},
                          "mirror": float(np.nanmean(metrics.mirror_shares(red.kernels)))})
     return rows
+
+
+def _cpu_words(provenance: dict) -> str:
+    """Where a run trained, from its provenance: "AMD EPYC (AVX512-BF16)", a GPU's name, or "" if unknown."""
+    if provenance.get("device", "cpu") != "cpu":
+        return provenance["device"]
+    cpu = provenance.get("cpu", {})
+    flags = [f.upper().replace("_", "-") for f in cpu.get("flags", []) if "bf16" in f]
+    return cpu.get("model", "") + (f" ({', '.join(flags)})" if flags else "")
 
 
 def compute(profile: str = "cpu", root=None) -> pd.DataFrame:
