@@ -127,6 +127,14 @@ def contrast_finding(c: pd.DataFrame, halved: float = 0.5) -> str:
                  else f"at most {halved:g} x at {', '.join(map(str, apart))} steps only" if apart else f"never at most {halved:g} x")
         lines.append(f"- **weight decay {decay}**: no-GAP 5b row/col ratio as a share of the baseline's, "
                      f"{steps} (val. accuracy GAP / no GAP): {since}.")
+        gap = g[g["head"] == "GAP"].groupby("steps")[["row", "ratio", "val_top1"]].mean()
+        if len(gap) > 1:
+            trend = ", ".join(f"{s}: row {r.row:.2f}, ratio {r.ratio:.1f}, val. {r.val_top1:.2f}" for s, r in gap.iterrows())
+            (s0, s1), (first, last) = gap.index[-2:], (gap.iloc[-2], gap.iloc[-1])
+            verb = "still rises" if last.ratio > first.ratio * 1.1 else "levels off" if last.ratio >= first.ratio * 0.9 else "falls"
+            lines.append(f"- **more training** (the GAP net, seed 0; steps: 5b's NMF row share, row / column ratio, "
+                         f"val. accuracy): {trend}. From {s0} to {s1} steps its banding {verb} (ratio {first.ratio:.1f} "
+                         f"→ {last.ratio:.1f}): what more compute would do at this scale, measured, not extrapolated.")
     return "\n".join(lines)
 
 

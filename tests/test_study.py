@@ -34,3 +34,9 @@ def test_the_axes_chart_has_one_panel_per_axis_and_fits_the_column():
     drawn = pd.DataFrame(spec["data"]["values"] if isinstance(spec["data"].get("values"), list)
                          else next(iter(spec["datasets"].values())))
     assert set(drawn.measure) == {"row share", "column share"} and set(drawn.layer if "layer" in drawn else ["block5.b"]) == {"block5.b"}
+
+
+def test_the_contrast_finding_says_what_more_training_does():
+    c = study.contrast(study.frame(_scores()))
+    text = study.contrast_finding(c)
+    assert "**more training**" in text and "4800" in text and ("still rises" in text or "levels off" in text or "falls" in text)
