@@ -495,7 +495,7 @@ def probe_chart(table, title=None) -> alt.LayerChart:
         filled=True, size=60).encode(
         x=alt.X("log2_ratio:Q", title="5b: log2 (row share / column share)"),
         y=alt.Y("v_minus_h:Q", title="probe accuracy: vertical − horizontal"),
-        color=alt.Color("preset:N", title="run"),
+        color=alt.Color("preset:N", title="run", scale=alt.Scale(scheme="category20")),  # one colour a run (<= 20)
         tooltip=["preset:N", "seed:Q", alt.Tooltip("log2_ratio:Q", format=".2f"),
                  alt.Tooltip("accuracy_y:Q", format=".3f", title="vertical"),
                  alt.Tooltip("accuracy_x:Q", format=".3f", title="horizontal")])

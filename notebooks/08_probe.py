@@ -35,6 +35,7 @@ from banding_lib import config, findings, plots, render, scores, tables
 config.validate_params(profile=profile)
 render.use_offline_renderer("static")
 table = tables.probe_table(scores.load(profile), scores.load_probes(profile))
+table = table[~table.preset.isin(config.SECOND_SET)]  # Imagenette's runs (the second photo set: page 05)
 display(Markdown(findings.probe(table)))
 
 # %% tags=["hide-input"]
