@@ -33,7 +33,7 @@ OUT ?= .
 JOBS ?= 2
 NOTEBOOKS := $(sort $(wildcard notebooks/*.py))
 EXECUTED := $(patsubst notebooks/%.py,$(BOOK)/%.ipynb,$(NOTEBOOKS))
-PAGES := _toc.yml intro.md references.md
+PAGES := _toc.yml intro.md running.md references.md
 
 runs: install  ## train every run the book shows (config.RUNS, config.STUDY) that the result cache lacks, $(JOBS) at a time
 	$(PY) -m banding_lib train book --profile $(PROFILE) --jobs $(JOBS) --quiet

@@ -158,20 +158,6 @@ def lines(verdicts: pd.DataFrame) -> str:
     return "**Verdict** (every claim: [the verdict page](00_verdict)): " + "; ".join(line(verdicts, f) for f in figures) + "."
 
 
-def summary(verdicts: pd.DataFrame) -> str:
-    """The verdict page's opening paragraph, in words, from table(...): which claims reproduced, which sit at threshold,
-    which did not, and which cannot be tested here (inconclusive: a run that did not learn)."""
-    graded = verdicts[verdicts.grade != "not graded"]
-    parts = []
-    for grade, words in (("reproduced", "Reproduced"), ("at threshold", "At threshold (seeds on both sides of the cut)"),
-                         ("not reproduced", "Not reproduced"), ("inconclusive", "Cannot be tested here (a run did not learn enough)")):
-        says = graded[graded.grade == grade]
-        if len(says):
-            items = "; ".join(f"{c} (figure {f})" if f != "text" else c for f, c in zip(says.figure, says["the article"]))
-            parts.append(f"**{words}** ({len(says)} of {len(graded)}): {items}.")
-    return " ".join(parts)
-
-
 def noise(frame: pd.DataFrame, layer: str = "block5.b") -> str:
     """How far floating-point noise alone moves a score, beside the seeds' spread, in one sentence: the
     baseline's seed 0 trained again with another thread count (config.STUDY's "floating-point noise" point:
