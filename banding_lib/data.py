@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
 IMAGENETTE = {"imagenette2-160": "160px", "imagenette2-320": "320px", "imagenette2": "full"}
-KNOWN_SETS = (*IMAGENETTE, "imagenet")
+KNOWN_SETS = (*IMAGENETTE, "imagenet", "tin10-objects")
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
 MEAN = (0.485, 0.456, 0.406)  # ImageNet channel statistics, RGB
 STD = (0.229, 0.224, 0.225)
@@ -81,8 +81,9 @@ def cache_dir() -> Path:
 
 def split_folder(dataset: str, split: str = "train", root=None, download: bool = True) -> Path:
     """The folder of one split. `dataset`: an Imagenette name (imagenette2-160, imagenette2-320,
-    imagenette2), "imagenet" (root/imagenet/{train,val}), the name of another set with train/ and val/ under the
-    data root (tin10-objects), or a path to any ImageFolder tree (with or without train/ and val/ inside). A missing Imagenette is downloaded with torchvision when online."""
+    imagenette2), "imagenet" (root/imagenet/{train,val}), "tin10-objects" (banding_lib.tin10), the name of another
+    set with train/ and val/ under the data root, or a path to any ImageFolder tree (with or without train/ and
+    val/ inside). A missing Imagenette or tin10-objects is downloaded when online."""
     if split not in ("train", "val"):
         raise ValueError(f"split must be 'train' or 'val', got {split!r}")
     if dataset not in KNOWN_SETS:
@@ -101,10 +102,16 @@ def split_folder(dataset: str, split: str = "train", root=None, download: bool =
         return folder
     if dataset in IMAGENETTE and download:
         _download_imagenette(base, dataset, split)
-        if folder.is_dir():
-            return folder
-    how = ("download it from https://github.com/fastai/imagenette (tgz, unpack there) or "
-           if dataset in IMAGENETTE else "place ImageNet's train/ and val/ (one folder per wnid) there, or ")
+    elif dataset == "tin10-objects" and download:
+        from . import tin10
+
+        tin10.download(base)
+    if folder.is_dir():
+        return folder
+    how = ("download it from https://github.com/fastai/imagenette (tgz, unpack there) or " if dataset in IMAGENETTE
+           else "download Tiny-ImageNet's zip (http://cs231n.stanford.edu/tiny-imagenet-200.zip) and run "
+           "`python -c 'from banding_lib import tin10; tin10.extract(ZIP, DATA_ROOT / \"tin10-objects\")'`, or "
+           if dataset == "tin10-objects" else "place ImageNet's train/ and val/ (one folder per wnid) there, or ")
     raise DataNotFound(f"no {dataset!r} {split} split at {folder.resolve()}: {how}"
                        f"point BANDING_DATA (or --data / data_root=) at the folder that holds {dataset}/")
 

@@ -52,7 +52,7 @@ def test_split_folder_accepts_paths_and_names(photo_tree, monkeypatch):
     assert data.split_folder("imagenette2-160", "train") == photo_tree.parent / "imagenette2-160" / "train"
     assert data.split_folder("photos", "val") == photo_tree / "val"  # another set by name under the data root
     with pytest.raises(data.DataNotFound, match="nor a folder with train/ and val/ under the data root"):
-        data.split_folder("tin10-objects", "val")
+        data.split_folder("no-such-set", "val")
 
 
 def test_missing_data_gives_the_documented_error(tmp_path, monkeypatch):
@@ -244,3 +244,46 @@ def test_stratified_subset_takes_every_class_alike():
     assert torch.bincount(labels[idx]).tolist() == [10, 10, 10]
     assert torch.equal(idx, data.stratified_subset(labels, 30))  # fixed
     assert len(data.stratified_subset(labels, 1000)) == 100
+
+
+def _fake_tiny_imagenet(path, wnids):
+    """A zip in Tiny-ImageNet's layout: train/<wnid>/images/*.JPEG, val/images/*.JPEG with val_annotations.txt."""
+    import io
+    import zipfile
+
+    def jpeg(i):
+        buf = io.BytesIO()
+        Image.fromarray(np.full((8, 8, 3), i * 20, np.uint8)).save(buf, format="JPEG")
+        return buf.getvalue()
+
+    with zipfile.ZipFile(path, "w") as z:
+        notes = []
+        for i, w in enumerate(wnids):
+            z.writestr(f"tiny-imagenet-200/train/{w}/images/{w}_0.JPEG", jpeg(i))
+            z.writestr(f"tiny-imagenet-200/val/images/val_{i}.JPEG", jpeg(i))
+            notes.append(f"val_{i}.JPEG\t{w}\t0\t0\t8\t8")
+        z.writestr("tiny-imagenet-200/train/n99999999/images/other.JPEG", jpeg(0))  # a class not taken
+        z.writestr("tiny-imagenet-200/val/val_annotations.txt", "\n".join(notes))
+    return path
+
+
+def test_tin10_is_cut_out_of_tiny_imagenets_zip_and_found_by_name(tmp_path, monkeypatch):
+    from banding_lib import tin10
+
+    out = tin10.extract(_fake_tiny_imagenet(tmp_path / "t.zip", tin10.WNIDS), tmp_path / "tin10-objects")
+    assert sorted(p.name for p in (out / "train").iterdir()) == sorted(tin10.WNIDS)
+    assert (out / "val" / tin10.WNIDS[3] / "val_3.JPEG").is_file() and not (out / "train" / "n99999999").exists()
+    monkeypatch.setenv("BANDING_DATA", str(tmp_path))
+    assert data.split_folder("tin10-objects", "val") == out / "val"
+    with pytest.raises(ValueError, match="not Tiny-ImageNet's zip"):
+        tin10.extract(_fake_tiny_imagenet(tmp_path / "u.zip", tin10.WNIDS[:3]), tmp_path / "other")
+    assert not (tmp_path / "other").exists() and not (tmp_path / "other.partial").exists()
+
+
+def test_a_missing_tin10_offline_says_how_to_make_it(tmp_path, monkeypatch):
+    from banding_lib import tin10
+
+    monkeypatch.setattr(tin10.urllib.request, "urlretrieve", lambda *a, **k: (_ for _ in ()).throw(OSError("offline")))
+    with pytest.raises(data.DataNotFound, match="tiny-imagenet-200.zip"):
+        data.split_folder("tin10-objects", "train", root=tmp_path / "data")
+    assert not any((tmp_path / "data").rglob("*.part"))
