@@ -137,7 +137,14 @@ display(tables.scores_link(main + list(article.PERSISTING), "this chart and tabl
 # ## The persisting variants
 #
 # The article found 5b still banded in each of these. Ten neurons of each run's 5b beside the baseline's, and our
-# grade of each (the full grids are a click below):
+# grade of each, three seeds a run: *still banded* when every seed's row / column ratio lies nearer the baseline's
+# than the no-GAP net's (the full grids are a click below). How these heads are built, where the article leaves
+# room: the mask runs are the article's `gap-mask-N-sig` (its appendix names them so): N masks, each through a
+# sigmoid, weighting the map before an average; its appendix also lists `l2-masks-N`, read as masks without the
+# sigmoid (an L2 penalty on them), not trained here. The groups run gives each group of 5b's channels its own fully
+# connected layer over *every position* (no pooling) before the final one, so it keeps position as flattening does;
+# the article's words ("split into 16 groups, each with its own FC") also allow a reading with pooling before each
+# group's FC, not trained here.
 
 # %% tags=["hide-input"]
 display(plots.side_by_side({"baseline": red("baseline"), **{p: red(p) for p in article.PERSISTING}}))
