@@ -367,7 +367,18 @@ def position_table(frame: pd.DataFrame, probes: pd.DataFrame | None, sets: dict,
                     row[words] = f"{acc.mean():.2f}" if len(acc) else "—"
             row["val. acc."] = round(float(nmf.val_top1), 2)
             rows.append(row)
+        rows += _shorter_baselines(frame, name, roles["baseline"])
     return pd.DataFrame(rows).fillna("")
+
+
+def _shorter_baselines(frame: pd.DataFrame, name: str, preset: str) -> list[dict]:
+    """The baseline trained for fewer steps (the scale study's GAP-over-training points, seed 0), where a photo set
+    has them: a control that learns less bands less for that reason alone, so compare it at matched accuracy."""
+    nmf = frame[(frame.preset == preset) & (frame.layer == "block5.b") & (frame.kind == "NMF")
+                & frame.study.str.startswith("GAP, 0.") & frame.study.str.endswith("weight decay the profile's")]
+    return [{"photos": name, "run": f"baseline, {r.steps} steps (matched accuracy)", "preset": preset, "seeds": 1,
+             "5b NMF row / col": f"{r.row:.2f} / {r.col:.2f}", "val. acc.": round(float(r.val_top1), 2)}
+            for r in nmf.sort_values("steps").itertuples()]
 
 
 def position_finding(frame: pd.DataFrame, name: str, roles: dict) -> str:
