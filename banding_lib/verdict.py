@@ -191,7 +191,8 @@ def headline(verdicts: pd.DataFrame) -> str:
             return None
         r = by_key.loc[key]
         power = "" if pd.isna(r.strength) else f", {r.strength:.2f} x the article's strength"
-        ratio = f"column / row ratio {1 / r.ratio:.1f}" if r.ratio < 1 else f"row / column ratio {r.ratio:.1f}"
+        vertical = any(c.rule is article.VERTICAL and f"{c.run}, {c.layer}" == key for c in article.CLAIMS)
+        ratio = f"column / row ratio {1 / r.ratio:.1f}" if vertical else f"row / column ratio {r.ratio:.1f}"
         return f"{words} {r.grade} ({ratio}, seeds pass {r['seeds pass']}{power})"
 
     cores = [c for c in (core("baseline, block5.b", "5b banded:"), core("rotated, block5.b", "turned vertical by rotation:"),
@@ -207,7 +208,8 @@ def headline(verdicts: pd.DataFrame) -> str:
     if counts.get("not reproduced", 0):
         parts.append(f"Not reproduced: {named('not reproduced')}.")
     if counts.get("inconclusive", 0):
-        figures = ", ".join(dict.fromkeys(graded[graded.grade == "inconclusive"].figure))
-        parts.append(f"Untested: the claims of figure(s) {figures}, whose runs stay below the learning target "
-                     f"(val. top-1 {article.LEARNED_TORCHVISION:.2f} for a retrained torchvision net).")
+        figures = ", ".join("the persisting variants" if f == "text" else f"figure {f}"
+                            for f in dict.fromkeys(graded[graded.grade == "inconclusive"].figure))
+        parts.append(f"Untested: the claims of {figures}, whose runs stay below the learning target (val. top-1 "
+                     f"{article.LEARNED:g} x chance; {article.LEARNED_TORCHVISION:.2f} for a retrained torchvision net).")
     return " ".join(parts)
