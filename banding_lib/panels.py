@@ -34,6 +34,9 @@ PANELS = {**{key: f"{name}__weights__read" for key, name in _SIMPLIFIED.items()}
           **{(f"{arch}_{variant}", layer): pattern.format(theirs) for arch, (pattern, layer) in _ARCH.items()
              for variant, theirs in (("baseline", "baseline"), ("rotated", "90deg"), ("flatten", "fc-only"))},
           ("googlenet_pretrained", "inception5b.branch3.1"): "InceptionV1_-_modelzoo-mixed5b_5x5_w",
+          ("resnet50_pretrained", "layer4.2.conv2"):
+              "ResNet50_-_modelzoo-resnet_v2_50__block4__unit_3__bottleneck_v2__conv2__weights__read",
+          ("vgg19_pretrained", "features.32"): "VGG19_-_modelzoo-conv5_3__weights__read",
           ("alexnet_pretrained", "features.10"): "AlexNet_-_modelzoo-conv5__weights__read"}
 
 

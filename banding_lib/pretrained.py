@@ -215,18 +215,3 @@ def quietly(arch: str) -> nn.Module | None:
             return load_pretrained(arch)
         except PretrainedUnavailable:
             return None
-
-
-def or_retrained(arch: str, profile: str, root=None) -> tuple[nn.Module | None, str]:
-    """(model, label) for the discovery page: torchvision's pretrained `arch`, else this project's own baseline
-    of that architecture retrained at `profile` (the offline stand-in, said so in the label), else (None, why)."""
-    from .config import RUNS
-    from .runner import load
-
-    model = quietly(arch)
-    if model is not None:
-        return model, f"pretrained {arch} (torchvision, ImageNet)"
-    if f"{arch}_baseline" not in RUNS:
-        return None, f"no pretrained {arch} offline, and no retrained fallback"
-    model = load([f"{arch}_baseline"], profile, [0], root)[f"{arch}_baseline", 0].model()
-    return model, f"OWN {arch} BASELINE retrained here (profile {profile}), not pretrained"

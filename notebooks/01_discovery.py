@@ -18,12 +18,13 @@
 # but not in AlexNet's conv5, whose fully connected fc6 sees the 6x6 map directly.
 #
 # The pretrained weights come from torchvision (downloaded once into the torch hub cache; the publishing
-# workflow builds this page online). On a machine with no internet and no cached copy, each figure falls back
-# to **this project's own baseline of that architecture, retrained at the book's profile**, and says so in its
-# title; the note below says which this page shows.
+# workflow builds this page online). On a machine with no internet and no cached copy, each figure shows **the
+# article's own published panel of that layer** instead (its figure data, CC-BY 4.0, kept in this repository's
+# `article-figures/`), scored by this book's metric; the note below says which this page shows. This book's own
+# retrained GoogLeNet, ResNet50 and VGG19 are on [Popular architectures](04_popular_architectures), never here.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke | cpu | gpu-small | gpu: the scale of the fallback runs
+profile = "cpu"  # smoke | cpu | gpu-small | gpu (this page reads no run of the profile)
 results_root = None  # None: $BANDING_RESULTS, else ./results
 
 # %% tags=["hide-input"]
@@ -31,23 +32,33 @@ import functools
 
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, metrics, plots, pretrained, reduce, render
+from banding_lib import article, config, metrics, panels, plots, pretrained, reduce, render
 from banding_lib.layers import layer_weight
 
 config.validate_params(profile=profile, results_root=results_root)
 render.use_offline_renderer("static")
-model = functools.cache(lambda arch: pretrained.or_retrained(arch, profile, results_root))
-reduced = lambda arch, layer: reduce.reduction(layer_weight(model(arch)[0], layer))
+model = functools.cache(pretrained.quietly)  # torchvision's pretrained model, or None offline
+PANEL = {"googlenet": "inception5b.branch3.1", "resnet50": "layer4.2.conv2", "vgg19": "features.32",
+         "alexnet": "features.10"}  # the layers of the article's model-zoo panels (VGG19: conv5_3)
+
+
+def picture(arch, layer=None):
+    """(reduced pictures, label) of `arch`'s layer: torchvision's pretrained weights where at hand, else the
+    article's own published panel of that layer (PANEL)."""
+    if model(arch) is not None:
+        layer = layer or PANEL[arch]
+        return reduce.reduction(layer_weight(model(arch), layer)), f"pretrained {arch} (torchvision, ImageNet)"
+    return panels.reduction(f"{arch}_pretrained", PANEL[arch]), "the article's published panel, CC-BY 4.0"
 
 
 # %% tags=["hide-input"]
-offline = [arch for arch in ("googlenet", "resnet50", "vgg19", "alexnet") if pretrained.quietly(arch) is None]
+offline = [arch for arch in PANEL if model(arch) is None]
 display(Markdown(
     "**Built with torchvision's pretrained ImageNet weights.**" if not offline else
-    f"**Built offline: no pretrained weights for {', '.join(offline)}.** Figures 1 and 2 below show this project's "
-    f"own networks of the same architectures, retrained at the `{profile}` profile (small photos, thin networks), "
-    "in place of the article's pretrained ImageNet models; figure 3 needs AlexNet's pretrained weights (this "
-    "project does not retrain AlexNet). `make book` on a machine with internet draws the pretrained models."))
+    f"**Built offline: no pretrained weights for {', '.join(offline)}.** Their figures below show the article's "
+    f"own published panels of the same layers ({panels.CREDIT}), scored by this book's metric. `make book` on a "
+    "machine with internet draws torchvision's pretrained models themselves, and the layers the article names "
+    "but did not publish (mixed3a, AlexNet's fc6)."))
 
 # %% [markdown]
 # (figure-1)=
@@ -60,17 +71,16 @@ display(Markdown(
 # grids says.
 
 # %% tags=["hide-input"]
-g_label = model("googlenet")[1]
-TYPICAL = ("inception3a.branch3.1", "inception3a.branch2.1")  # mixed3a's 5x5 branch, else its 3x3 branch
-MIN_NEURONS = 16  # fewer tiles than this show nothing of a layer
-typical = next((layer for layer in TYPICAL if len(reduced("googlenet", layer).pictures) >= MIN_NEURONS), TYPICAL[-1])
-display(plots.layer_grid(reduced("googlenet", typical), title=f"mixed3a ({typical}) — {g_label}", columns=32, pixel=4))
-display(plots.layer_grid(reduced("googlenet", "inception5b.branch3.1"), title=f"mixed5b (3x3 in torchvision) — {g_label}",
+mixed5b, g_label = picture("googlenet", "inception5b.branch3.1")
+if model("googlenet") is not None:
+    TYPICAL = "inception3a.branch3.1"  # mixed3a's 5x5 branch
+    display(plots.layer_grid(reduce.reduction(layer_weight(model("googlenet"), TYPICAL)),
+                             title=f"mixed3a ({TYPICAL}) — {g_label}", columns=32, pixel=4))
+else:
+    display(Markdown("*mixed3a, the article's typical layer, needs the pretrained weights (the article published "
+                     "no panel of it).*"))
+display(plots.layer_grid(mixed5b, title=f"mixed5b (3x3 in torchvision, 5x5 in the article) — {g_label}",
                          columns=32, pixel=4))
-sizes = {layer: len(reduced("googlenet", layer).pictures) for layer in TYPICAL}
-display(Markdown(f"mixed3a drawn from `{typical}` ({sizes[typical]} neurons)"
-                 + ("." if typical == TYPICAL[0] else f": `{TYPICAL[0]}` has only {sizes[TYPICAL[0]]} neurons in this "
-                    f"network, fewer than {MIN_NEURONS}.")))
 
 # %% [markdown]
 # ## Figure 2: ResNet50 and VGG19
@@ -78,18 +88,19 @@ display(Markdown(f"mixed3a drawn from `{typical}` ({sizes[typical]} neurons)"
 # %% tags=["hide-input"]
 found = {"googlenet": "inception5b.branch3.1", "resnet50": "layer4.2.conv2", "vgg19": "features.34"}
 for arch in ("resnet50", "vgg19"):
-    display(plots.layer_grid(reduced(arch, found[arch]), title=f"{arch} {found[arch]} — {model(arch)[1]}", columns=32, pixel=4))
+    red, label = picture(arch, found[arch])
+    layer = found[arch] if model(arch) is not None else PANEL[arch]
+    display(plots.layer_grid(red, title=f"{arch} {layer} — {label}", columns=32, pixel=4))
 
 # %% tags=["hide-input"]
 lines = []
 for arch, layer in found.items():
-    s = reduced(arch, layer).score
-    lines.append(f"- {arch} `{layer}` ({model(arch)[1]}): row {s.row:.2f} [{s.row_lo:.2f}, {s.row_hi:.2f}], column "
-                 f"{s.col:.2f} — *{article.verdict(s.row, s.col)}*")
-art = article.article_shares()["googlenet_pretrained", "inception5b.branch3.1"]
-display(Markdown("**Scores of the NMF pictures above** (noise: row = column = null share of the kernel size):\n\n"
-                 + "\n".join(lines) + f"\n\nThe article's pretrained InceptionV1 mixed5b scores {art[0]:.2f} / "
-                 f"{art[1]:.2f} on its published pictures."))
+    red, label = picture(arch, layer)
+    s = red.score
+    lines.append(f"- {arch} `{layer if model(arch) is not None else PANEL[arch]}` ({label}): row {s.row:.2f} "
+                 f"[{s.row_lo:.2f}, {s.row_hi:.2f}], column {s.col:.2f} — *{article.verdict(s.row, s.col)}*")
+display(Markdown("**Scores of the pictures above** (this book's metric; i.i.d. noise: row = column = the null share "
+                 "of the kernel size, 0.25 for 3x3, 0.17 for 5x5):\n\n" + "\n".join(lines)))
 
 # %% [markdown]
 # (figure-3)=
@@ -100,19 +111,19 @@ display(Markdown("**Scores of the NMF pictures above** (noise: row = column = nu
 # fc6's weight energy per input row (each fc6 neuron's weights viewed as (256, 6, 6)).
 
 # %% tags=["hide-input"]
-alexnet, a_label = model("alexnet")
-if alexnet is None:
-    display(Markdown(f"**AlexNet is not available here** ({a_label}): this project does not retrain AlexNet, so "
-                     "figure 3 needs the pretrained weights (run this notebook on a machine with internet, or put "
-                     "`alexnet-owt-7be5be79.pth` in the torch hub cache)."))
-else:
-    display(plots.layer_grid(reduced("alexnet", "features.10"), title=f"AlexNet conv5 — {a_label}", columns=32, pixel=4))
-    fc6 = pretrained.fc6_by_position(alexnet)
+conv5, a_label = picture("alexnet", "features.10")
+display(plots.layer_grid(conv5, title=f"AlexNet conv5 — {a_label}", columns=32, pixel=4))
+s5 = conv5.score
+art = article.article_shares()["alexnet_pretrained", "features.10"]
+text = f"conv5 pictures: row {s5.row:.2f}, column {s5.col:.2f} (the article's own reading {art[0]:.2f} / {art[1]:.2f})"
+if model("alexnet") is not None:
+    fc6 = pretrained.fc6_by_position(model("alexnet"))
     display(plots.position_profile_chart(pretrained.position_profile(fc6), title="AlexNet fc6: weight energy per input row y"))
-    s5, s6 = reduced("alexnet", "features.10").score, metrics.score(fc6)
-    art = article.article_shares()["alexnet_pretrained", "features.10"]
-    display(Markdown(f"conv5 NMF pictures: row {s5.row:.2f}, column {s5.col:.2f} (article {art[0]:.2f} / {art[1]:.2f}); "
-                     f"fc6 as 6x6 kernels: row {s6.row:.2f}, column {s6.col:.2f} (null {s6.null:.2f})."))
+    s6 = metrics.score(fc6)
+    text += f"; fc6 as 6x6 kernels: row {s6.row:.2f}, column {s6.col:.2f} (null {s6.null:.2f})"
+else:
+    text += "; fc6 by position needs the pretrained weights (the article never drew it)"
+display(Markdown(text + "."))
 
 # %% [markdown]
 # ## Open up any ImageNet conv net
@@ -120,7 +131,7 @@ else:
 # `python -m banding_lib scan MODEL` prints the banding score of every conv layer. For the model of figure 1:
 
 # %% tags=["hide-input"]
-if pretrained.quietly("googlenet") is not None:
-    print(pretrained.format_scan(pretrained.scan(model("googlenet")[0])))
+if model("googlenet") is not None:
+    print(pretrained.format_scan(pretrained.scan(model("googlenet"))))
 else:
     print("(run python -m banding_lib scan googlenet on a machine with the pretrained weights)")
