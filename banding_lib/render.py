@@ -114,12 +114,16 @@ def use_offline_renderer(static_dir, prefix: str = "_static/", svg: bool = False
     missing). The output is text/html that loads <content root>/_static/vega-bundle.min.js, so it works
     in any page of the built book; `prefix` is the fallback folder relative to the page where no Sphinx
     content root is found. svg=True also stores a static SVG of each chart (image/svg+xml) in the output.
-    Also lifts altair's 5000-row limit for DataFrame data."""
+    Also lifts altair's 5000-row limit for DataFrame data, and pandas' 60-row limit for the tables a page shows
+    (a long table is shown whole, in its scrolling box, never cut with "...")."""
+    import pandas as pd
+
     if not (Path(static_dir) / JS_BUNDLE).exists():
         write_js_bundle(static_dir)
     alt.renderers.register(RENDERER, _offline_renderer)
     alt.renderers.enable(RENDERER, prefix=prefix, svg=svg)
     alt.data_transformers.disable_max_rows()
+    pd.set_option("display.max_rows", None)
 
 
 # ------------------------------------------------------------------------------------- executed pages

@@ -112,24 +112,24 @@ def styled(verdicts: pd.DataFrame, pictures: dict | None = None):
         "the article's claim": [c + small(f"<code>{r.split(', ')[0]}</code>, {r.split(', ')[1]}")
                                 for c, r in zip(verdicts["the article"], verdicts["run, layer"])],
         **({"ours, pictured": [strip(r) for _, r in verdicts.iterrows()]} if pictures else {}),
-        "article row / col": [nums(v) for v in verdicts["article row / col"]],
-        "ours row / col": [nums(v) + (small(nums(f"rows {g}, {n} seeds")) if n > 1 else small("1 seed"))
-                           for v, g, n in zip(verdicts["ours row / col"], verdicts["row range"], verdicts["seeds"])],
+        "row / col: article, ours": [
+            nums(a) + "<br>" + nums(v) + (small(nums(f"rows {g}, {n} seeds")) if n > 1 else small("1 seed"))
+            for a, v, g, n in zip(verdicts["article row / col"], verdicts["ours row / col"], verdicts["row range"],
+                                  verdicts["seeds"])],
         "val. acc.": verdicts["val. acc."],
-        "direction (NMF)": [g + small(f"seeds pass {p}") if p != "—" else g
-                            for g, p in zip(verdicts["grade"], verdicts["seeds pass"])],
-        "raw W": [g + (small("disagrees") if a == "no" else "") for g, a in zip(verdicts["W grade"], verdicts["W agrees"])],
-        "strength vs article": [strength_words(v) for v in verdicts["strength"]],
-        "absolute reading": verdicts["absolute reading"]})
+        "direction": [g + (small(nums(f"{p} seeds pass")) if p != "—" else "")
+                      + (small(nums(f"raw W: {w}" + (" (disagrees)" if a == "no" else ""))) if w not in ("—", g) or a == "no" else "")
+                      for g, p, w, a in zip(verdicts["grade"], verdicts["seeds pass"], verdicts["W grade"], verdicts["W agrees"])],
+        "strength": [strength_words(v) + small(nums(r)) for v, r in zip(verdicts["strength"], verdicts["absolute reading"])]})
     colour = lambda col: [next((f"background-color: {c}" for g, c in GRADE_COLOURS.items() if str(v).startswith(g)), "")
                           for v in col]
     return shown.style.hide(axis="index").format({"val. acc.": "{:.2f}"}).apply(
-        colour, subset=["direction (NMF)"]).set_table_styles([{"selector": "", "props": "font-size: 0.78em"}])
+        colour, subset=["direction"]).set_table_styles([{"selector": "", "props": "font-size: 0.78em"}])
 
 
 def strength_words(value) -> str:
     """A strength as the page shows it: "0.78 x the article" (ours as a share of the article's effect), or "—"."""
-    return "—" if value is None or pd.isna(value) else f"{value:.2f} x"
+    return "—" if value is None or pd.isna(value) else f"{value:.2f} x the article"
 
 
 def grade_of(verdicts: pd.DataFrame, run: str, layer: str) -> str:

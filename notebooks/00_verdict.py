@@ -42,10 +42,10 @@ display(Markdown(findings.amplification(scores.load_beside("nmf_null.csv", profi
 # %% [markdown]
 # Each row: the figure (a link to its section), the claim with the run and layer it is about, a strip of five of
 # that layer's neurons (seed 0, spread through the layer; for a claim that compares two runs, the control's strip
-# under it), the article's number, ours (mean over seeds, the seeds' range under it), the **direction** grade on
-# the NMF pictures with how many seeds pass its rule, the same rule on the raw weights (flagged where it
-# disagrees), the **strength** against the article (apart from direction), and the old absolute reading of the
-# mean by the article's thresholds (row ≥ 0.75 and ≥ 3.5 x column; kept for comparison, not a grade).
+# under it), the article's number above ours (mean over seeds, the seeds' range under it), the **direction** grade
+# on the NMF pictures with how many seeds pass its rule (and the same rule on the raw weights where it grades
+# otherwise, flagged where it disagrees), and the **strength** against the article (apart from direction) over the
+# old absolute reading of the mean by the article's thresholds (row ≥ 0.75 and ≥ 3.5 x column; not a grade).
 
 # %% tags=["hide-input"]
 graded = [c for c in article.CLAIMS if f"{c.run}, {c.layer}" in set(verdicts["run, layer"])]
