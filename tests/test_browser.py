@@ -369,6 +369,15 @@ def screenshots(tmp_path_factory):
 
 
 # --------------------------------------------------------------------------------------------------- test
+MAX_PAGE_BYTES = 6e6  # a page with everything it loads (the Reader issue's limit)
+
+
+def test_the_front_page_states_the_result_in_one_generated_sentence(book_html):
+    """The intro carries the verdict's sentence (result.md, written by the scores step) and the scale it was built at."""
+    text = (book_html / "intro.html").read_text(encoding="utf-8")
+    assert "graded claims" in text and "reproduced in direction on every seed" in text and "Built at the" in text
+
+
 @pytest.mark.parametrize("page", toc_pages())
 def test_page_loads_without_console_errors_draws_every_chart_and_reads_at_column_width(page, browser, book_html, screenshots):
     folder, report = screenshots
@@ -379,6 +388,8 @@ def test_page_loads_without_console_errors_draws_every_chart_and_reads_at_column
     problems = [f"{page}: console error: {m}" for m in r["errors"]]
     problems += [f"{page}: {drawing_problem(c)}" for c in r["undrawn"]]
     problems += [f"{page}: {m}" for m in r["reading"]]
+    if r["weight"] > MAX_PAGE_BYTES:
+        problems.append(f"{page}: {r['weight'] / 1e6:.2f} MB, over the page weight limit {MAX_PAGE_BYTES / 1e6:.0f} MB")
     if problems:  # one line per page and message
         pytest.fail("\n".join(problems + [f"{page}: screenshot {shot}"]), pytrace=False)
 
