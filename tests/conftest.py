@@ -23,7 +23,7 @@ def built_book(tmp_path_factory):
     # make uses the virtual environment these tests run in (the Makefile's default is ./.venv)
     venv = [f"VENV={sys.prefix}"] if sys.prefix != sys.base_prefix else []
     proc = subprocess.run(["make", "book", "PROFILE=smoke", f"BOOK={out / 'book'}", f"OUT={out}", "JOBS=2", *venv],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=3000)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return out
 
