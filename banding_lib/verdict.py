@@ -192,7 +192,8 @@ def headline(verdicts: pd.DataFrame) -> str:
         r = by_key.loc[key]
         power = "" if pd.isna(r.strength) else f", {r.strength:.2f} x the article's strength"
         vertical = any(c.rule is article.VERTICAL and f"{c.run}, {c.layer}" == key for c in article.CLAIMS)
-        ratio = f"column / row ratio {1 / r.ratio:.1f}" if vertical else f"row / column ratio {r.ratio:.1f}"
+        ratio = (f"column / row ratio {1 / r.ratio:.1f}" if vertical and r.ratio > 0 else
+                 f"row / column ratio {r.ratio:.1f}")
         return f"{words} {r.grade} ({ratio}, seeds pass {r['seeds pass']}{power})"
 
     cores = [c for c in (core("baseline, block5.b", "5b banded:"), core("rotated, block5.b", "turned vertical by rotation:"),

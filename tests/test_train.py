@@ -204,13 +204,13 @@ def test_every_study_point_trains_what_it_says(tmp_path):
             got = c["train"].get(key, c["model"].get(key))
             assert (list(got) if isinstance(got, tuple) else got) == (list(value) if isinstance(value, tuple) else value), (point["label"], key)
         if point["steps_share"]:
-            assert c["train"]["steps"] == round(profile.steps * point["steps_share"]) < profile.steps
+            assert c["train"]["steps"] == round(profile.steps * point["steps_share"]) != profile.steps
     folders = {}
     for point, c in config.study_configs("cpu"):
         folders.setdefault(results.run_dir(c, tmp_path), []).append(c)
     assert all(all(x == group[0] for x in group) for group in folders.values())
     gap = [p for p in config.STUDY if p["axis"] == "GAP over training"]
-    assert len(gap) == 12 and {p["preset"] for p in gap} == {"baseline", "flatten"}
+    assert len(gap) == 8 and {p["preset"] for p in gap} == {"baseline", "flatten"}  # 1/4, 1/2, 1 and 2x the steps
 
 
 def test_resolve_reads_no_files(tmp_path, monkeypatch):
