@@ -118,7 +118,7 @@ def styled(verdicts: pd.DataFrame, pictures: dict | None = None):
                                   verdicts["seeds"])],
         "val. acc.": verdicts["val. acc."],
         "direction": [g + (small(nums(f"{p} seeds pass")) if p != "—" else "")
-                      + (small(nums(f"raw W: {w}" + (" (disagrees)" if a == "no" else ""))) if w not in ("—", g) or a == "no" else "")
+                      + (small(f"raw W: {w}" + (", disagrees" if a == "no" else "")) if w not in ("—", g) or a == "no" else "")
                       for g, p, w, a in zip(verdicts["grade"], verdicts["seeds pass"], verdicts["W grade"], verdicts["W agrees"])],
         "strength": [strength_words(v) + small(nums(r)) for v, r in zip(verdicts["strength"], verdicts["absolute reading"])]})
     colour = lambda col: [next((f"background-color: {c}" for g, c in GRADE_COLOURS.items() if str(v).startswith(g)), "")

@@ -40,7 +40,7 @@ display(Markdown(findings.grading_key()))
 display(Markdown(findings.amplification(scores.load_beside("nmf_null.csv", profile))))
 
 # %% [markdown]
-# Each row: the figure (a link to its section), the claim with the run and layer it is about, a strip of five of
+# Each row: the figure (a link to its section), the claim with the run and layer it is about, a strip of four of
 # that layer's neurons (seed 0, spread through the layer; for a claim that compares two runs, the control's strip
 # under it), the article's number above ours (mean over seeds, the seeds' range under it), the **direction** grade
 # on the NMF pictures with how many seeds pass its rule (and the same rule on the raw weights where it grades
@@ -51,7 +51,7 @@ display(Markdown(findings.amplification(scores.load_beside("nmf_null.csv", profi
 graded = [c for c in article.CLAIMS if f"{c.run}, {c.layer}" in set(verdicts["run, layer"])]
 keys = {(c.run, c.layer) for c in graded} | {c.ref for c in graded if c.ref}
 runs = {p: run for (p, _), run in runner.load(sorted({r for r, _ in keys}), profile, [0], results_root).items()}
-strips = {(r, layer): plots.strip_html(reduce.reduction(runs[r].weights[layer]), count=5, label=f"{r}, {layer}")
+strips = {(r, layer): plots.strip_html(reduce.reduction(runs[r].weights[layer]), count=4, label=f"{r}, {layer}")
           for r, layer in keys}
 display(verdict.styled(verdicts, strips))
 display(tables.scores_link(what="every number on this page"))
