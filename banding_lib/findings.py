@@ -310,8 +310,10 @@ def mechanism(grads: pd.DataFrame, frame: pd.DataFrame) -> str:
     try:
         x, y = scores.seed_mean(frame, "x_pool", "block5.b"), scores.seed_mean(frame, "y_pool", "block5.b")
         text += (f" Trained, x-pooling's 5b scores {x.row:.2f} / {x.col:.2f} ({int(x.seeds)} seeds) and y-pooling's "
-                 f"{y.row:.2f} / {y.col:.2f} ({int(y.seeds)} seeds): each head's 5b bands along the axis its head "
-                 "averages over. So this book's x-pooled 5b is banded by its head, and says nothing about position; "
+                 f"{y.row:.2f} / {y.col:.2f} ({int(y.seeds)} seeds): row / column ratio {x.row / x.col:.1f} against "
+                 f"{y.row / y.col:.2f}, each 5b leaning along the axis its head averages over (y-pooling's far less "
+                 "strongly: the photos' own horizontal structure pulls the other way). So this book's x-pooled 5b is "
+                 "banded largely by its head, and says little about position; "
                  "the article's x-pooled 5b (0.65 / 0.31, less banded than its 5a) may differ because at its scale "
                  "(512 channels, 90 ImageNet epochs) the photos' own signal outweighs this bias, which this book "
                  "cannot test on a CPU.")
