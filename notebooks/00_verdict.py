@@ -34,6 +34,9 @@ config.validate_params(profile=profile, results_root=results_root)
 frame = scores.load(profile)
 verdicts = verdict.table(frame)
 display(Markdown(verdict.headline(verdicts)))
+display(Markdown("**Figure 7 on two photo sets** (does GAP's contrast hold, and is the banding position or content? "
+                 "[Position or content?](05_follow_ups)): " + " ".join(
+                     findings.position_finding(frame, name, roles) for name, roles in config.PHOTO_SETS.items())))
 display(Markdown(findings.profile_line(frame, verdicts, profile)))
 display(Markdown(verdict.noise(frame)))
 display(Markdown(findings.grading_key()))
