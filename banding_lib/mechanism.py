@@ -30,8 +30,7 @@ def gradient_share(config: dict, images: torch.Tensor, labels: torch.Tensor, num
     torch.manual_seed(seed)
     model, _ = models.build(config, num_classes)
     model.train()
-    interventions = {k: v for k, v in config["data"].items() if k != "dataset"}
-    rotate90 = bool(interventions.get("rotate90"))
+    rotate90 = bool(config["data"].get("rotate90"))  # the heads' runs use no other data intervention
     for i in range(0, len(images), batch_size):
         x = data.augment(images[i:i + batch_size], config["model"]["in_size"], train=False, rotate90=rotate90)
         F.cross_entropy(model(x), labels[i:i + batch_size], reduction="sum").backward()

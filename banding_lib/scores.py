@@ -142,24 +142,22 @@ def probes(profile: str = "cpu", root=None) -> pd.DataFrame:
 def main(profile: str, out=DEFAULT, root=None) -> int:
     frame = compute(profile, root)
     print(f"scores: {len(frame)} rows of {frame.folder.nunique()} runs -> {write(frame, out)}")
-    probed = probes(profile, root)
-    path = Path(out).with_name("probe.csv")
-    results.atomic_write(path, lambda tmp: probed.to_csv(tmp, index=False, float_format="%.6f"))
-    print(f"position probe: {len(probed)} rows of {probed.run.nunique()} runs -> {path}")
-    grads = mechanism.table(profile, *mechanism.val_photos(config.resolve("baseline", profile, 0)))
-    path = Path(out).with_name("gradients.csv")
-    results.atomic_write(path, lambda tmp: grads.to_csv(tmp, index=False, float_format="%.6f"))
-    print(f"gradient shapes at init: {len(grads)} rows of {grads.preset.nunique()} heads -> {path}")
-    sets = pd.DataFrame([{"set": name, **mechanism.photo_structure(config.resolve(roles["baseline"], profile, 0))}
-                         for name, roles in config.PHOTO_SETS.items()])
-    path = Path(out).with_name("photo_sets.csv")
-    results.atomic_write(path, lambda tmp: sets.to_csv(tmp, index=False, float_format="%.3f"))
-    print(f"photo sets' vertical structure: {len(sets)} rows -> {path}")
-    nulls = amplification()
-    path = Path(out).with_name("nmf_null.csv")
-    results.atomic_write(path, lambda tmp: nulls.to_csv(tmp, index=False, float_format="%.6f"))
-    print(f"NMF amplification: {len(nulls)} rows -> {path}")
+    _beside(out, "probe.csv", "position probe", probes(profile, root))
+    base = config.resolve("baseline", profile, 0)
+    _beside(out, "gradients.csv", "gradient shapes at init (every head)",
+            mechanism.table(profile, *mechanism.val_photos(base)))
+    _beside(out, "photo_sets.csv", "photo sets' vertical structure", pd.DataFrame(
+        [{"set": name, **mechanism.photo_structure(config.resolve(roles["baseline"], profile, 0))}
+         for name, roles in config.PHOTO_SETS.items()]))
+    _beside(out, "nmf_null.csv", "NMF amplification", amplification())
     return 0
+
+
+def _beside(out, name: str, what: str, frame: pd.DataFrame) -> None:
+    """Write one of the scores step's side tables beside the scores, atomically, and say so."""
+    path = Path(out).with_name(name)
+    results.atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6f"))
+    print(f"{what}: {len(frame)} rows -> {path}")
 
 
 def amplification(neurons: int = 96, channels=(96, 512), kernel: int = 5, seed: int = 0) -> pd.DataFrame:
