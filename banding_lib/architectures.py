@@ -136,7 +136,7 @@ class _ScaledInceptions:
         return block
 
 
-def _googlenet(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool) -> GoogLeNet:
+def _googlenet(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool, batch_norm: bool) -> GoogLeNet:
     blocks = [partial(_scaled_basic_conv, width=width), _ScaledInceptions(width), InceptionAux]
     model = GoogLeNet(num_classes, aux_logits=False, transform_input=False, init_weights=True, blocks=blocks)
     _keep_stem_pool(model, "googlenet", stem_pool)
@@ -166,7 +166,7 @@ class _ScaledResNet(ResNet):
         return super()._make_layer(block, _scaled(planes, self.width), blocks, stride, dilate)
 
 
-def _resnet50(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool) -> ResNet:
+def _resnet50(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool, batch_norm: bool) -> ResNet:
     model = _ScaledResNet(Bottleneck, [3, 4, 6, 3], width=width, num_classes=num_classes)  # torchvision's resnet50
     _keep_stem_pool(model, "resnet50", stem_pool)
     model.avgpool = _pool(head, 1)
@@ -185,8 +185,19 @@ def _vgg_linear(in_features: int, out_features: int, width: float) -> nn.Linear:
     return layer
 
 
-def _vgg19(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool) -> VGG:
+def _with_batch_norm(features: nn.Sequential) -> None:
+    """torchvision's vgg19_bn order (conv, batch norm, ReLU) with vgg19's module paths: each ReLU after a conv
+    becomes Sequential(BatchNorm2d, ReLU), so that `features.32` is still conv5_3 (vgg19_bn would number it 46)."""
+    for i, m in enumerate(features):
+        if isinstance(m, nn.Conv2d):
+            bn = nn.BatchNorm2d(m.out_channels)  # weight 1, bias 0: torchvision's VGG init for batch norm
+            features[i + 1] = nn.Sequential(bn, features[i + 1])
+
+
+def _vgg19(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool, batch_norm: bool) -> VGG:
     features = make_layers([v if v == "M" else _scaled(v, width) for v in cfgs["E"]])  # "E" = VGG19
+    if batch_norm:
+        _with_batch_norm(features)
     with torch.device("meta"):  # VGG's 512*7*7 -> 4096 classifier is replaced below: don't allocate it
         model = VGG(features, num_classes=num_classes, init_weights=True)  # still initialises `features`
     _keep_stem_pool(model, "vgg19", stem_pool)
@@ -202,7 +213,7 @@ def _vgg19(num_classes: int, width: float, head: str, in_size: int, stem_pool: b
 
 # --- AlexNet ---
 
-def _alexnet(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool) -> AlexNet:
+def _alexnet(num_classes: int, width: float, head: str, in_size: int, stem_pool: bool, batch_norm: bool) -> AlexNet:
     with torch.device("meta"):  # every weight is rebuilt below at `width`
         model = AlexNet(num_classes=num_classes)
     for i, m in enumerate(model.features):
@@ -224,7 +235,8 @@ ARCHS = tuple(_BUILDERS)
 
 
 def torchvision_net(arch: str, num_classes: int = 1000, *, width: float = 1.0, head: str = "gap",
-                    in_size: int = 224, stem_pool: bool = True, init_scale: float = 1.0) -> nn.Module:
+                    in_size: int = 224, stem_pool: bool = True, init_scale: float = 1.0,
+                    batch_norm: bool = False) -> nn.Module:
     """torchvision's `arch` ("googlenet", "resnet50", "vgg19", "alexnet"), randomly initialised as
     torchvision does, with torchvision's module paths. Input NCHW (N, 3, in_size, in_size), output
     (N, num_classes) logits.
@@ -246,6 +258,9 @@ def torchvision_net(arch: str, num_classes: int = 1000, *, width: float = 1.0, h
         as the simplified net's init_scale: batch norm undoes the scale, so only less initial noise remains
         in the kernels after a short training. VGG19 and AlexNet have no batch norm: there it would shrink
         the signal at every layer, so it is not applied.
+    batch_norm: VGG19 only (GoogLeNet and ResNet50 have it already): a batch norm after every conv, as
+        torchvision's vgg19_bn, with vgg19's module paths (the article's layers keep their names). A
+        difference from the article, whose VGG19 has none.
     GoogLeNet is built without aux logits, init_weights=True, transform_input=False.
     """
     check_choice("architecture", arch, ARCHS)
@@ -254,7 +269,9 @@ def torchvision_net(arch: str, num_classes: int = 1000, *, width: float = 1.0, h
         raise ValueError(f"width must be > 0, got {width}")
     if not init_scale > 0:
         raise ValueError(f"init_scale must be > 0, got {init_scale}")
-    model = _BUILDERS[arch](num_classes, width, head, in_size, stem_pool)
+    if batch_norm and arch != "vgg19":
+        raise ValueError(f"batch_norm=True applies to vgg19 only ({arch} has its own batch norm or, AlexNet, none)")
+    model = _BUILDERS[arch](num_classes, width, head, in_size, stem_pool, batch_norm)
     if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
         with torch.no_grad():
             for m in model.modules():

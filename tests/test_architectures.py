@@ -143,3 +143,16 @@ def test_stem_pool_false_doubles_the_last_map(arch, side):
     assert architectures.last_map_shape(model, 56)[1:] == (side, side) and base[1] < side
     model.get_submodule(architectures.ARTICLE_LAYERS[arch][-1])  # module paths unchanged
     assert model(torch.randn(2, 3, 56, 56)).shape == (2, 10)
+
+
+def test_vgg19_batch_norm_keeps_the_article_layer_paths():
+    plain = torchvision_net("vgg19", 10, width=0.0625, in_size=56, stem_pool=False)
+    bn = torchvision_net("vgg19", 10, width=0.0625, in_size=56, stem_pool=False, batch_norm=True)
+    for path in ("features.32", "features.34"):
+        assert isinstance(bn.get_submodule(path), nn.Conv2d)
+        assert bn.get_submodule(path).weight.shape == plain.get_submodule(path).weight.shape
+    norms = [m for m in bn.features.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert len(norms) == 16 and not any(isinstance(m, nn.BatchNorm2d) for m in plain.modules())
+    assert bn(torch.randn(2, 3, 56, 56)).shape == (2, 10)
+    with pytest.raises(ValueError, match="vgg19 only"):
+        torchvision_net("resnet50", 10, width=0.0625, batch_norm=True)

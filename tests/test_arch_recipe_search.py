@@ -1,0 +1,33 @@
+"""benchmarks/arch_recipe_search.py: the rule that picks each architecture's recipe reads accuracy, budget and
+the scored layer's size, never the bands."""
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("arch_recipe_search", ROOT / "benchmarks" / "arch_recipe_search.py")
+search = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(search)
+
+
+def _row(name, val, minutes=3.0, neurons=64, pflop=1.0, seed=0, row=0.3, arch="resnet50"):
+    return {"candidate": name, "arch": arch, "seed": seed, "val_top1": val, "train_min": minutes,
+            "neurons": neurons, "pflop": pflop, "row": row, "col": 0.2}
+
+
+def test_the_most_accurate_candidate_within_budget_wins_and_bands_take_no_part():
+    rows = [_row("a", 0.60, row=0.9), _row("b", 0.65, row=0.25), _row("c", 0.70, minutes=9.0),
+            _row("d", 0.80, seed=1), _row("e", 0.99, arch="vgg19")]
+    assert search.choose(rows, "resnet50", 5.5) == "b"
+
+
+def test_a_tie_goes_to_the_cheaper_and_too_few_neurons_never_qualify():
+    rows = [_row("big", 0.655, pflop=3.0), _row("small", 0.648, pflop=1.0), _row("thin", 0.9, neurons=16)]
+    assert search.choose(rows, "resnet50", 5.5) == "small"
+    assert search.choose([_row("thin", 0.9, neurons=16)], "resnet50", 5.5) is None
+
+
+def test_every_candidate_resolves_to_its_architecture_baseline():
+    cfgs = search.configs(list(search.CANDIDATES))
+    assert len({search.results.config_hash(c) for c in cfgs.values()}) == len(search.CANDIDATES)  # one run each
+    for (name, _), c in cfgs.items():
+        assert c["preset"] == f"{search.CANDIDATES[name][0]}_baseline" and c["model"]["head"] == "gap"
