@@ -138,10 +138,10 @@ def _run(about, head="gap", data=None, seeds=(0,), arch="simplified", **model):
 
 
 # What figures 9-11 retrain (what the article found: banding_lib.article.CLAIMS)
-_ARCH_VARIANTS = {  # variant -> (head, rotate90, what it is)
-    "baseline": ("gap", False, "global average pooling, upright images"),
-    "rotated": ("gap", True, "global average pooling, images rotated 90 degrees"),
-    "flatten": ("flatten", False, "global pooling removed, the classifier sees the whole last map"),
+_ARCH_VARIANTS = {  # variant -> (head, rotate90, what it is, seeds: 3 for the control, 2 for each intervention)
+    "baseline": ("gap", False, "global average pooling, upright images", THREE_SEEDS),
+    "rotated": ("gap", True, "global average pooling, images rotated 90 degrees", (0, 1)),
+    "flatten": ("flatten", False, "global pooling removed, the classifier sees the whole last map", (0, 1)),
 }
 
 # Every run of the book: the article's simplified net with each intervention, the follow-ups it proposed but
@@ -183,9 +183,8 @@ RUNS = {
            "vflip": ("random vertical flips", "gap", {"vflip": True}, THREE_SEEDS),
            "random_rotation": ("random rotations by any angle", "gap", {"random_rotation": 180.0}, THREE_SEEDS),
        }.items()},
-    **{f"{arch}_{variant}": _run(f"{arch}, {what}", head,
-                                 data={"rotate90": rotate}, arch=arch)
-       for arch in ("googlenet", "resnet50", "vgg19") for variant, (head, rotate, what) in _ARCH_VARIANTS.items()},
+    **{f"{arch}_{variant}": _run(f"{arch}, {what}", head, data={"rotate90": rotate}, seeds=seeds, arch=arch)
+       for arch in ("googlenet", "resnet50", "vgg19") for variant, (head, rotate, what, seeds) in _ARCH_VARIANTS.items()},
 }
 SIMPLIFIED = tuple(p for p, spec in RUNS.items() if spec["arch"] == "simplified")
 ARCHITECTURES = tuple(p for p, spec in RUNS.items() if spec["arch"] != "simplified")

@@ -153,3 +153,19 @@ def recipe_search(path=RECIPE_SEARCH) -> dict | None:
             "pflop": "PFLOP", "precision": "precision"}
     table = pd.DataFrame(out["rows"])[list(cols)].rename(columns=cols) if out["rows"] else pd.DataFrame(columns=list(cols.values()))
     return {**out, "table": table.set_index("candidate")}
+
+
+ARCH_RECIPE_SEARCH = RECIPE_SEARCH.with_name("arch_recipe_search.json")
+
+
+def arch_recipe_search(path=ARCH_RECIPE_SEARCH) -> dict | None:
+    """The recipe search that chose each torchvision architecture's recipe on the cpu profile
+    (benchmarks/arch_recipe_search.py writes it; committed): {"rule", "winners": {arch: name}, "cpu", "budget_min",
+    "table": DataFrame, one row per candidate}, or None where the file is missing."""
+    if not Path(path).exists():
+        return None
+    out = json.loads(Path(path).read_text())
+    cols = {"candidate": "candidate", "changes": "what it changes", "neurons": "neurons", "val_top1": "val. acc.",
+            "row": "row (raw W)", "col": "col (raw W)", "train_min": "minutes", "pflop": "PFLOP", "precision": "precision"}
+    table = pd.DataFrame(out["rows"])[list(cols)].rename(columns=cols)
+    return {**out, "table": table.set_index("candidate")}

@@ -89,12 +89,13 @@ def figure_link(figure: str) -> str:
     return f'<a href="{page}.html#{target}">{"text" if figure == "text" else figure}</a>'
 
 
-def styled(verdicts: pd.DataFrame, pictures: dict | None = None):
+def styled(verdicts: pd.DataFrame, pictures: dict | None = None, theirs: dict | None = None):
     """The verdict table as the page shows it: no index; the figure linked to its section; the claim with its run
     and layer under it; with `pictures` ({(run, layer): HTML of a picture strip}, e.g. plots.strip_html), a
-    strip of the claim's layer and, for a claim compared with another run, that run's strip under it; the article's
+    strip of the claim's layer, the article's strip of the same layer above it where `theirs` (the same for the
+    article's panels) has one, and for a claim compared with another run, that run's strip under it; the article's
     number and ours each on one line (ours with its seeds' range below); each grade on its colour."""
-    pictures = pictures or {}
+    pictures, theirs = pictures or {}, theirs or {}
     refs = {(c.figure, c.says): c.ref for c in article.CLAIMS}
     small = lambda text: f'<br><span style="font-size: 0.85em; color: #555">{text}</span>'
 
@@ -102,6 +103,8 @@ def styled(verdicts: pd.DataFrame, pictures: dict | None = None):
         run, layer = row["run, layer"].split(", ")
         ref = refs.get((row["figure"], row["the article"]))
         html = pictures.get((run, layer), "")
+        if (run, layer) in theirs:
+            html = small("article:") + theirs[run, layer] + small("ours:") + html
         if ref and ref in pictures:
             html += small(f"{ref[0]}, {ref[1]}:") + pictures[ref]
         return html
@@ -111,7 +114,7 @@ def styled(verdicts: pd.DataFrame, pictures: dict | None = None):
         "fig.": [figure_link(f) for f in verdicts["figure"]],
         "the article's claim": [c + small(f"<code>{r.split(', ')[0]}</code>, {r.split(', ')[1]}")
                                 for c, r in zip(verdicts["the article"], verdicts["run, layer"])],
-        **({"ours, pictured": [strip(r) for _, r in verdicts.iterrows()]} if pictures else {}),
+        **({"pictured": [strip(r) for _, r in verdicts.iterrows()]} if pictures else {}),
         "row / col: article, ours": [
             nums(a) + "<br>" + nums(v) + (small(nums(f"rows {g}, {n} seeds")) if n > 1 else small("1 seed"))
             for a, v, g, n in zip(verdicts["article row / col"], verdicts["ours row / col"], verdicts["row range"],

@@ -20,8 +20,8 @@ from . import metrics, plots, reduce, render, tables
 # ----------------------------------------------------------------------------------------- static picker
 def static_neuron_picker(pictures, channels=None, order=None, columns=16, pixel=4, zoom=24, top=4,
                          layer=None, title=None) -> alt.VConcatChart:
-    """The neuron picker without a kernel: click a neuron in the small grid (or move the slider) to see it
-    enlarged, each colour's factor alone, its row / column share and, when channels (N, 3, 2*in) is
+    """The neuron picker without a kernel: click a neuron in the small grid (or move the slider through the grid's
+    order) to see it enlarged, each colour's factor alone, its row / column share and, when channels (N, 3, 2*in) is
     given, the `top` input channels each colour stands for (+c positive weight, -c negative). A Vega-Lite
     point selection bound to a range input, so it works in a static page. layer: its name, for the
     neuron's address "layer:n"."""
@@ -38,13 +38,15 @@ def static_neuron_picker(pictures, channels=None, order=None, columns=16, pixel=
         label = lambda j: f"+{j}" if j < cin else f"−{j - cin}"  # noqa: E731
         for i, name in enumerate("RGB"):
             neurons[f"top{name}"] = [f"{name}: " + " ".join(label(j) for j in best[n, i]) for n in neurons["n"]]
-    first = plots.medoid(p)  # a typical neuron first, never the layer's outlier
+    # a typical neuron first, never the layer's outlier; the slider counts grid places (slots), so that sliding
+    # walks through the grid's similarity order
+    first = int(np.flatnonzero(order == plots.medoid(p))[0]) if plots.medoid(p) in order else 0
     # only a click on a neuron's pixel selects: a click in a gap between neurons would empty the selection
-    pick = alt.selection_point(name="neuron", fields=["n"], on="click[event.item && event.item.datum && "
-                               "isValid(event.item.datum.n)]", clear=False, value=[{"n": first}],
-                               bind=alt.binding_range(min=0, max=n_all - 1, step=1, name="neuron "))
+    pick = alt.selection_point(name="neuron", fields=["slot"], on="click[event.item && event.item.datum && "
+                               "isValid(event.item.datum.slot)]", clear=False, value=[{"slot": first}],
+                               bind=alt.binding_range(min=0, max=len(order) - 1, step=1, name="place in the grid "))
     chosen = {"param": "neuron", "empty": False}
-    data = plots.inline_csv(pixels[["n", "x", "y", "px", "py", "c"]])
+    data = plots.inline_csv(pixels[["n", "slot", "x", "y", "px", "py", "c"]])
     ncols, nrows = min(columns, len(order)), math.ceil(len(order) / columns)
     size = dict(width=(ncols * (kw + 1) - 1) * pixel, height=(nrows * (kh + 1) - 1) * pixel)
     pixels_layer = alt.Chart(data).mark_rect(cursor="pointer").transform_calculate(

@@ -28,7 +28,7 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, findings, plots, reduce, runner, scores, tables, verdict
+from banding_lib import article, config, findings, panels, plots, reduce, runner, scores, tables, verdict
 
 config.validate_params(profile=profile, results_root=results_root)
 frame = scores.load(profile)
@@ -44,8 +44,8 @@ display(Markdown(findings.amplification(scores.load_beside("nmf_null.csv", profi
 
 # %% [markdown]
 # Each row: the figure (a link to its section), the claim with the run and layer it is about, a strip of four of
-# that layer's neurons (seed 0, spread through the layer; for a claim that compares two runs, the control's strip
-# under it), the article's number above ours (mean over seeds, the seeds' range under it), the **direction** grade
+# that layer's neurons (seed 0, spread through the layer from its most typical neuron; the article's strip of the
+# same layer above it where the article drew one; for a claim that compares two runs, the control's strip under it), the article's number above ours (mean over seeds, the seeds' range under it), the **direction** grade
 # on the NMF pictures with how many seeds pass its rule (and the same rule on the raw weights where it grades
 # otherwise, flagged where it disagrees), and the **strength** against the article (apart from direction) over the
 # old absolute reading of the mean by the article's thresholds (row ≥ 0.75 and ≥ 3.5 x column; not a grade).
@@ -56,12 +56,16 @@ keys = {(c.run, c.layer) for c in graded} | {c.ref for c in graded if c.ref}
 runs = {p: run for (p, _), run in runner.load(sorted({r for r, _ in keys}), profile, [0], results_root).items()}
 strips = {(r, layer): plots.strip_html(reduce.reduction(runs[r].weights[layer]), count=4, label=f"{r}, {layer}")
           for r, layer in keys}
-display(verdict.styled(verdicts, strips))
+theirs = {key: plots.strip_html(panels.reduction(*key), count=4, label=f"article: {key[0]}, {key[1]}")
+          for key in keys if key in panels.PANELS}
+display(verdict.styled(verdicts, strips, theirs))
+display(Markdown(f"*Strips headed \"article\": {panels.CREDIT}.*"))
 display(tables.scores_link(what="every number on this page"))
 
 # %% [markdown]
-# Figures 1–3 (pretrained ImageNet models) are not graded here: the pages built offline show this project's
-# own retrained networks in their place (see [Discovery](01_discovery)). Figure 4 is the architecture, drawn
+# Figures 1–3 (pretrained ImageNet models) are not graded here: this project trains no ImageNet model; the
+# [Discovery](01_discovery) page draws torchvision's pretrained weights where it can download them, else the
+# article's own pictures of those layers. Figure 4 is the architecture, drawn
 # from the code that builds it. The follow-ups the article proposed but never ran have no claim to grade; their
 # results are on [Follow-ups](05_follow_ups).
 

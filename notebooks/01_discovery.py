@@ -20,11 +20,13 @@
 # The pretrained weights come from torchvision (downloaded once into the torch hub cache; the publishing
 # workflow builds this page online). On a machine with no internet and no cached copy, each figure shows **the
 # article's own published panel of that layer** instead (its figure data, CC-BY 4.0, kept in this repository's
-# `article-figures/`), scored by this book's metric; the note below says which this page shows. This book's own
-# retrained GoogLeNet, ResNet50 and VGG19 are on [Popular architectures](04_popular_architectures), never here.
+# `article-figures/`), scored by this book's metric; the note below says which this page shows. After figure 2,
+# the same layers of this book's own GoogLeNet, ResNet50 and VGG19, retrained from scratch on small photos
+# ([Popular architectures](04_popular_architectures)), stand beside the article's pictures: never as stand-ins
+# for the pretrained models.
 
 # %% tags=["parameters"]
-profile = "cpu"  # smoke | cpu | gpu-small | gpu (this page reads no run of the profile)
+profile = "cpu"  # smoke | cpu | gpu-small | gpu (the retrained baselines beside figure 2)
 results_root = None  # None: $BANDING_RESULTS, else ./results
 
 # %% tags=["hide-input"]
@@ -32,7 +34,7 @@ import functools
 
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, metrics, panels, plots, pretrained, reduce, render
+from banding_lib import article, config, metrics, panels, plots, pretrained, reduce, render, runner
 from banding_lib.layers import layer_weight
 
 config.validate_params(profile=profile, results_root=results_root)
@@ -101,6 +103,22 @@ for arch, layer in found.items():
                  f"[{s.row_lo:.2f}, {s.row_hi:.2f}], column {s.col:.2f} — *{article.verdict(s.row, s.col)}*")
 display(Markdown("**Scores of the pictures above** (this book's metric; i.i.d. noise: row = column = the null share "
                  "of the kernel size, 0.25 for 3x3, 0.17 for 5x5):\n\n" + "\n".join(lines)))
+
+# %% [markdown]
+# ## The same layers retrained here
+#
+# The article's pictures of the pretrained layers beside the same layers of this book's retrained baselines (seed
+# 0; trained from scratch on Imagenette at 56 px, thinned: a different training from ImageNet's, shown for the
+# shape of their kernels, not as copies). VGG19's picture is conv5_3 (`features.32`), the layer the article drew.
+
+# %% tags=["hide-input"]
+retrained = {p: run for (p, _), run in runner.load([f"{a}_baseline" for a in found], profile, [0], results_root).items()}
+for arch in found:
+    run = retrained[f"{arch}_baseline"]
+    display(plots.side_by_side({f"article: pretrained {arch}": panels.reduction(f"{arch}_pretrained", PANEL[arch]),
+                                f"this book: retrained {arch} (val. {run.metrics['final']['val_top1']:.2f})":
+                                    reduce.reduction(run.weights[PANEL[arch]])}, columns=2, title=f"{arch}, {PANEL[arch]}"))
+display(Markdown(f"*Panels headed \"article\": {panels.CREDIT}; every panel scored by this book's metric.*"))
 
 # %% [markdown]
 # (figure-3)=

@@ -410,3 +410,54 @@ def test_every_link_to_a_section_of_the_book_finds_it(book_html):
     verdict = texts["00_verdict.html"]
     assert "03_interventions.html#figure-6" in verdict and checked > 0
     assert not broken, "\n".join(broken)
+
+
+EXPLORER_STATE_JS = """(() => { const r = document.querySelector('.banding-explorer');
+  return {run: r.querySelector('select').value, caption: r.querySelector('.caption').textContent,
+          info: r.querySelector('.info').textContent, slider: r.querySelector('input[type=range]').value,
+          grid: r.querySelector('canvas.grid').toDataURL()}; })()"""
+
+
+def test_the_explorer_answers_a_real_click_and_another_run(browser, book_html):
+    """On the explorer page, a mouse click (a real input event, not a script's) on a neuron of the grid selects it
+    (the slider follows), and choosing another run redraws the grid, opening on its most typical neuron."""
+    page = book_html / "09_explorer.html"
+    assert page.exists(), f"{page} was not built"
+    context = browser.send("Target.createBrowserContext")["browserContextId"]
+    target = browser.send("Target.createTarget", url="about:blank", browserContextId=context)["targetId"]
+    session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+    try:
+        for domain in ("Page", "Runtime"):
+            browser.send(f"{domain}.enable", session)
+        browser.send("Page.navigate", session, url=page.as_uri())
+        deadline = time.monotonic() + 60
+        while not browser.evaluate(session, "!!document.querySelector('.banding-explorer .info')?.textContent"):
+            assert time.monotonic() < deadline, "the explorer drew nothing within 60 s"
+            browser.listen(0.25)
+        before = browser.evaluate(session, EXPLORER_STATE_JS)
+        start = int(before["slider"])
+        assert f"place {start + 1} of" in before["info"]
+        tile = 1 if start != 1 else 0
+        box = browser.evaluate(session, """(() => { const c = document.querySelector('.banding-explorer canvas.grid');
+            c.scrollIntoView({block: 'center'}); const r = c.getBoundingClientRect();
+            return [r.left, r.top, r.width / c.width]; })()""")
+        # inside the first or second tile (tiles 24-28 px of the canvas, 3 px apart)
+        x, y = box[0] + (tile * 27 + 6) * box[2], box[1] + 6 * box[2]
+        for kind in ("mousePressed", "mouseReleased"):
+            browser.send("Input.dispatchMouseEvent", session, type=kind, x=x, y=y, button="left", clickCount=1)
+        browser.listen(0.3)
+        clicked = browser.evaluate(session, EXPLORER_STATE_JS)
+        assert clicked["slider"] == str(tile) and f"place {tile + 1} of" in clicked["info"]
+        assert clicked["grid"] != before["grid"]  # the outline moved
+        other = browser.evaluate(session, """(() => { const s = document.querySelector('.banding-explorer select');
+            const o = [...s.options].find(o => o.value !== s.value); s.value = o.value;
+            s.dispatchEvent(new Event('change')); return o.value; })()""")
+        deadline = time.monotonic() + 10
+        while browser.evaluate(session, EXPLORER_STATE_JS)["info"] == clicked["info"]:
+            assert time.monotonic() < deadline, "choosing another run changed nothing"
+            browser.listen(0.1)
+        after = browser.evaluate(session, EXPLORER_STATE_JS)
+        assert after["run"] == other and after["info"].startswith(other) and after["grid"] != clicked["grid"]
+    finally:
+        browser.send("Target.closeTarget", targetId=target)
+        browser.send("Target.disposeBrowserContext", browserContextId=context)

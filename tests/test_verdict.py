@@ -78,4 +78,7 @@ def test_the_styled_table_links_each_figure_and_pictures_a_comparison_claim_besi
     row7 = html[html.index(claim7.says[:30]):].split("</tr>")[0]
     assert '<img alt="flatten block5.b">' in row7 and '<img alt="baseline block5.b">' in row7  # ours, then the reference
     assert "white-space: nowrap" in row7 and "article.verdict" not in html
-    assert "ours, pictured" not in verdict.styled(table).to_html()  # no strips given: no picture column
+    assert ">pictured<" in html and ">pictured<" not in verdict.styled(table).to_html()  # no strips: no picture column
+    theirs = verdict.styled(table, strips, {("flatten", "block5.b"): '<img alt="article flatten">'}).to_html()
+    row7 = theirs[theirs.index(claim7.says[:30]):].split("</tr>")[0]
+    assert row7.index('alt="article flatten"') < row7.index('alt="flatten block5.b"') < row7.index('alt="baseline block5.b"')

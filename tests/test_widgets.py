@@ -11,7 +11,9 @@ def test_static_neuron_picker_selects_by_click_and_slider():
     (pick,) = spec["params"]
     assert pick["views"] == [spec["vconcat"][0]["layer"][0]["name"]]  # clicks on the grid's pixels
     assert pick["select"]["on"].startswith("click[") and pick["bind"]["max"] == 8
-    assert pick["value"] == [{"n": plots.medoid(red.pictures)}]  # a typical neuron, not the outlier
+    slot = plots.medoid(red.pictures)  # no order given: grid place = neuron index
+    assert pick["value"] == [{"slot": slot}]  # a typical neuron, not the outlier; the slider counts grid places
+    assert pick["select"]["fields"] == ["slot"]
     assert text.count("'param': 'neuron', 'empty': False") >= 4  # outline, picture, factors, text follow it
     assert "'neuron block5.b:' + datum.n" in text
 
@@ -19,7 +21,7 @@ def test_static_neuron_picker_selects_by_click_and_slider():
 def test_static_neuron_picker_for_starts_on_the_layers_most_typical_neuron():
     red = reduce.reduce_weight(fake_run(out=10).weights["block5.b"])
     picker = widgets.static_neuron_picker_for(red, layer="block5.b").to_dict()
-    assert picker["params"][0]["value"] == [{"n": plots.medoid(red.pictures)}]
+    assert picker["params"][0]["value"] == [{"slot": list(red.order).index(plots.medoid(red.pictures))}]
 
 
 # ----------------------------------------------------------------------------------------- live picker
@@ -41,4 +43,4 @@ def test_a_click_in_a_gap_does_not_empty_the_static_picker():
 
     spec = widgets.static_neuron_picker(np.random.default_rng(0).random((6, 5, 5, 3))).to_dict()
     (param,) = [p for p in spec["params"] if p["name"] == "neuron"]
-    assert param["select"]["on"].startswith("click[") and "isValid(event.item.datum.n)" in param["select"]["on"]
+    assert param["select"]["on"].startswith("click[") and "isValid(event.item.datum.slot)" in param["select"]["on"]
