@@ -89,12 +89,17 @@ PROFILES = {
     # net without blocks 3-4 (at the same CPU budget the twelve layers learned far less) at width 3/16; 56 px
     # input and 3 pools end on a 7x7 map as the article's 224 px and 5 pools; the usual weight decay 5e-4 (the
     # profile before it used 2e-2: its nets barely learned and every head banded). The torchvision nets drop
-    # their stem's first max pool so that 56 px still ends on a 4x4 (VGG19: 3x3) map, with their own recipes
-    # (SMALL_DATA_RECIPE) and their earlier 600 steps at LR 0.05: at the simplified net's 2400 steps the nine
-    # runs would take hours on 2 cores; a run that does not learn is graded inconclusive (article.learned).
+    # their stem's first max pool so that 56 px still ends on a 4x4 (VGG19: 3x3) map, each with its own recipe
+    # chosen the same way (its baseline's val. accuracy on seed 0 within 5.5 min a run: the 21 runs fit an hour
+    # on 2 cores); a run that does not learn is graded inconclusive (article.learned).
     "cpu": Profile(name="cpu", dataset="imagenette2-160", image_size=64, in_size=56,
                    simplified=dict(width=0.1875, pools=3, init_scale=1.0, blocks=list(SHORT_BLOCKS)),
-                   torchvision=dict(width=0.125, stem_pool=False, steps=600, lr=0.05, log_every=50),
+                   torchvision=dict(width=0.125, stem_pool=False, steps=600, lr=0.05, log_every=50,
+                                    # each architecture's recipe (benchmarks/arch_recipe_search.py: its baseline's
+                                    # val. accuracy on seed 0 within 5.5 min a run, >= 32 neurons scored)
+                                    googlenet=dict(width=0.25, steps=1800),  # 32 neurons in inception5b.branch3.1
+                                    resnet50=dict(steps=2000),
+                                    vgg19=dict(batch_norm=True, width=0.0625, steps=2400, lr=0.1)),  # vgg19_bn order
                    small_data=True, batch_size=64, steps=2400, lr=0.1, warmup=60, weight_decay=5e-4,
                    label_smoothing=0.1, crop_scale=(0.35, 1.0), log_every=200, checkpoint_every=100,
                    val_subset=500, threads=1),
@@ -307,17 +312,21 @@ def _check_overrides(overrides: dict, prof: Profile, fields: set, arch: str) -> 
 def resolve(preset: str, profile: str = "cpu", seed: int = 0, data_root=None, **overrides) -> dict:
     """The resolved config of a run: everything that decides its outcome, JSON-able; no file access.
     overrides: Profile fields (steps=..., lr=...) or model keywords (init_scale=..., width=...); they win over
-    the network's settings on this profile (its family's dict, SMALL_DATA_RECIPE, the LR times LR_SCALE),
-    which win over the profile. data_root: where the photo sets lie (None: data.data_root's default, looked
+    the network's settings on this profile (its family's dict, SMALL_DATA_RECIPE, the LR times LR_SCALE, then
+    the architecture's own dict inside its family's, e.g. torchvision=dict(..., vgg19=dict(lr=0.05)), its LR
+    as written), which win over the profile. data_root: where the photo sets lie (None: data.data_root's default, looked
     up when the run loads its photos)."""
     spec = RUNS[check_preset(preset)]
     prof = get_profile(profile)
     arch = spec["arch"]
     fields = {f.name for f in dataclasses.fields(Profile)} - set(_SCALE_FIELDS)
     _check_overrides(overrides, prof, fields, arch)
-    network = {**getattr(prof, NETWORKS[arch].family), **(SMALL_DATA_RECIPE.get(arch, {}) if prof.small_data else {})}
-    lr = round(network.pop("lr", prof.lr) * LR_SCALE.get(arch, 1.0), 12)  # an explicit lr= override wins
-    settings = {**network, "lr": lr, **overrides}
+    family = getattr(prof, NETWORKS[arch].family)
+    own = family.get(arch, {})  # this architecture's own settings on this profile (its recipe search's winner)
+    network = {**{k: v for k, v in family.items() if k not in NETWORKS},
+               **(SMALL_DATA_RECIPE.get(arch, {}) if prof.small_data else {})}
+    lr = round(network.pop("lr", prof.lr) * LR_SCALE.get(arch, 1.0), 12)  # own lr= and an explicit lr= override win
+    settings = {**network, "lr": lr, **own, **overrides}
     model = {k: v for k, v in settings.items() if k not in fields}
     prof = dataclasses.replace(prof, **{k: v for k, v in settings.items() if k in fields})
     train = {k: v for k, v in dataclasses.asdict(prof).items() if k not in _SCALE_FIELDS + MACHINE_FIELDS}

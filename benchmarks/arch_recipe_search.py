@@ -70,12 +70,12 @@ def configs(names, seeds=(0,)) -> dict:
 
 def row(name: str, seed: int, run: results.Run) -> dict:
     from banding_lib.architectures import ARTICLE_LAYERS
-    from banding_lib.models import build, train_flops
+    from banding_lib.models import train_flops
 
     arch, changes, _ = CANDIDATES[name]
     m, layer = run.metrics, ARTICLE_LAYERS[arch][0]
     band = m["final"]["banding"][layer]["W"]
-    neurons = build(run.config, m["num_classes"])[0].get_submodule(layer).out_channels
+    neurons = band["neurons"]  # the scored layer's output channels, as training recorded them
     return {"candidate": name, "arch": arch, "seed": seed, "changes": changes, "steps": m["steps"],
             "val_top1": round(m["final"]["val_top1"], 4), "layer": layer, "neurons": neurons,
             "row": round(band["row"], 3), "col": round(band["col"], 3),
