@@ -2,7 +2,7 @@
 import pytest
 
 from banding_lib import config, results
-from banding_lib.config import RUNS, resolve
+from banding_lib.config import LR_SCALE, RUNS, resolve
 
 
 def test_the_table_holds_every_run_of_the_article_and_the_follow_ups():
@@ -112,7 +112,8 @@ def test_every_resolved_config_is_the_one_the_result_cache_was_trained_with(monk
     """Results lie in folders keyed by the config's hash: a refactor of the tables must not move one.
     tests/config_hashes.json was written by this function on the code of d9c54b6; regenerate it only with a
     RECIPE bump (a change to what runs compute) or when runs are added (every earlier name kept: checked when the
-    Evidence and Generality runs were added), never to make a refactor pass."""
+    Evidence and Generality runs were added; the Architectures issue changed only the cpu profile's nine
+    architecture runs, by their new recipes, and added seeds), never to make a refactor pass."""
     import json
     from pathlib import Path
 
@@ -121,3 +122,12 @@ def test_every_resolved_config_is_the_one_the_result_cache_was_trained_with(monk
         want = expected[key]
         assert got["book"] == want["book"] and got["study"] == want["study"], key
         assert got["full"] == want["full"], f"{key}: a field outside the identity (machine, paths) changed"
+
+
+def test_an_architectures_own_settings_on_a_profile_win_with_their_lr_as_written():
+    vgg = resolve("vgg19_baseline", "cpu")
+    assert vgg["model"]["batch_norm"] is True and vgg["model"]["width"] == 0.0625 and vgg["train"]["lr"] == 0.1
+    assert vgg["train"]["steps"] == 2400 and "googlenet" not in vgg["model"] and "vgg19" not in vgg["train"]
+    assert resolve("googlenet_flatten", "cpu")["model"]["width"] == 0.25  # one recipe for all three variants
+    assert resolve("vgg19_baseline", "gpu")["train"]["lr"] == pytest.approx(0.2 * LR_SCALE["vgg19"])  # plain VGG19
+    assert resolve("vgg19_baseline", "cpu", steps=100)["train"]["steps"] == 100  # an override still wins
