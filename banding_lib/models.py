@@ -26,7 +26,6 @@ KERNELS = tuple(kernel for _, kernel, _ in GROUPS)  # (7, 5, 5, 5, 5, 5): the ar
 BLOCKS = tuple(group for group, _, _ in GROUPS)
 SHORT_BLOCKS = ("block0", "block1", "block2", "block5")  # the article's net without blocks 3-4 (a depth point of the scale study)
 LAST_LAYERS = ("block4.e", "block5.a", "block5.b")
-HEADS = ("gap", "flatten", "x", "y", "xy", "masks", "mask_full", "attention", "groups", "maxpool_fc")
 MASK_GATES = ("none", "sigmoid")
 
 
@@ -196,23 +195,36 @@ class MaxPoolFCHead(Head):
         return F.relu(self.bn(self.hidden_fc(x.amax(dim=(2, 3)))))  # (B, hidden)
 
 
+class HeadKind(NamedTuple):
+    """One head of the simplified net: how to build it and what it does between 5b and its classifier."""
+
+    make: Callable  # (c, s, classes, options) -> Head for a (B, c, s, s) map; options: make_head's keywords
+    pooling: str  # in words, the architecture diagram's label
+
+
+# Every head a run can name (config["model"]["head"]): the one table that make_head and describe read.
+HEADS = {
+    "gap": HeadKind(lambda c, s, k, o: GapHead(c, s, k), "global average pool"),
+    "flatten": HeadKind(lambda c, s, k, o: FlattenHead(c, s, k, scaled=o["scale_features"]), "flatten (no pooling)"),
+    "x": HeadKind(lambda c, s, k, o: XPoolHead(c, s, k, scaled=o["scale_features"]), "average over x"),
+    "y": HeadKind(lambda c, s, k, o: YPoolHead(c, s, k), "average over y"),
+    "xy": HeadKind(lambda c, s, k, o: XPoolHead(c, s, k, also_y=True), "average over x and over y"),
+    "masks": HeadKind(lambda c, s, k, o: MasksHead(c, s, k, o["n_masks"], o["mask_gate"]),
+                      "learned spatial masks (sigmoid-gated where the run says so), each then averaged"),
+    "mask_full": HeadKind(lambda c, s, k, o: MaskFullHead(c, s, k), "learned mask, then global average pool"),
+    "attention": HeadKind(lambda c, s, k, o: AttentionHead(c, s, k), "attention pooling"),
+    "groups": HeadKind(lambda c, s, k, o: GroupsHead(c, s, k, o["groups"]),
+                       "an FC per channel group over every position (no pooling)"),
+    "maxpool_fc": HeadKind(lambda c, s, k, o: MaxPoolFCHead(c, s, k, o["hidden"]), "global max pool, FC"),
+}
+
+
 def make_head(head, c, s, classes, *, n_masks, groups, hidden, mask_gate="none", scale_features=True):
-    """The head named `head` for a (B, c, s, s) map; see simplified_net."""
-    makers = {
-        "gap": lambda: GapHead(c, s, classes),
-        "flatten": lambda: FlattenHead(c, s, classes, scaled=scale_features),
-        "x": lambda: XPoolHead(c, s, classes, scaled=scale_features),
-        "y": lambda: YPoolHead(c, s, classes),
-        "xy": lambda: XPoolHead(c, s, classes, also_y=True),
-        "masks": lambda: MasksHead(c, s, classes, n_masks, mask_gate),
-        "mask_full": lambda: MaskFullHead(c, s, classes),
-        "attention": lambda: AttentionHead(c, s, classes),
-        "groups": lambda: GroupsHead(c, s, classes, groups),
-        "maxpool_fc": lambda: MaxPoolFCHead(c, s, classes, hidden),
-    }
-    if head not in makers:
+    """The head named `head` (HEADS) for a (B, c, s, s) map; see simplified_net."""
+    if head not in HEADS:
         raise ValueError(f"unknown head {head!r}; valid heads: {', '.join(HEADS)}")
-    return makers[head]()
+    options = dict(n_masks=n_masks, groups=groups, hidden=hidden, mask_gate=mask_gate, scale_features=scale_features)
+    return HEADS[head].make(c, s, classes, options)
 
 
 def _check_layer_table(kernels: tuple, blocks: tuple, pools: int) -> None:
@@ -291,19 +303,12 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
     return model
 
 
-# What each head does between 5b and its classifier, in words (the architecture diagram's label).
-HEAD_POOLING = {"GapHead": "global average pool", "FlattenHead": "flatten (no pooling)", "XPoolHead": "average over x", "YPoolHead": "average over y",
-                "MasksHead": "learned spatial masks (sigmoid-gated where the run says so), each then averaged", "MaskFullHead": "learned mask, then global average pool",
-                "AttentionHead": "attention pooling", "GroupsHead": "an FC per channel group over every position (no pooling)",
-                "MaxPoolFCHead": "global max pool, FC"}
-
-
 def describe(model, in_size=None):
     """One dict per layer in forward order, for the architecture diagram.
 
     Keys: name, kind ("conv" | "pool" | "head"), kernel (int or None), in_channels, out_channels,
     size (output side length for an in_size x in_size input; None for the head's vector output); the head
-    also has `pooling` (HEAD_POOLING: what it does between 5b and its classifier).
+    also has `pooling` (HEADS: what it does between 5b and its classifier).
     """
     size = model.in_size if in_size is None else in_size
     rows, channels = [], 3
@@ -312,9 +317,9 @@ def describe(model, in_size=None):
             size = math.ceil(size / 2)
             rows.append(dict(name=name, kind="pool", kernel=3, in_channels=channels, out_channels=channels, size=size))
         elif name == "head":
-            pooling = HEAD_POOLING[type(child).__name__] if not getattr(child, "also_y", False) else "average over x and over y"
             rows.append(dict(name=name, kind="head", kernel=None, in_channels=channels,
-                             out_channels=child.fc.out_features, size=None, pooling=pooling))
+                             out_channels=child.fc.out_features, size=None,
+                             pooling=HEADS[model.config["head"]].pooling))
         else:
             for letter, layer in child.named_children():
                 conv = layer.conv
