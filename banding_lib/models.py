@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .layers import ARTICLE
+
 # (group name, kernel size, channels per layer at width 1); the article's diagram at 224 px.
 GROUPS = (
     ("block0", 7, (32,)),
@@ -352,10 +354,10 @@ class Network(NamedTuple):
 def _torchvision(arch: str):
     """architectures.torchvision_net for `arch` and the article's layers in it. Imported on first use, so that
     importing models (and config, which reads NETWORKS) does not import torchvision."""
-    from .architectures import ARTICLE_LAYERS, TYPICAL_LAYERS, torchvision_net
+    from .architectures import torchvision_net
 
-    typical = (TYPICAL_LAYERS[arch],) if arch in TYPICAL_LAYERS else ()
-    return partial(torchvision_net, arch), ARTICLE_LAYERS[arch] + typical
+    layer = ARTICLE[arch]
+    return partial(torchvision_net, arch), layer.drawn + ((layer.typical,) if layer.typical else ())
 
 
 # Every network a run can train, by config["arch"]: the one table that `build`, the override check and
@@ -363,7 +365,7 @@ def _torchvision(arch: str):
 NETWORKS = {
     "simplified": Network("simplified", lambda: (simplified_net, LAST_LAYERS + ("block0.a",))),
     **{arch: Network("torchvision", partial(_torchvision, arch))
-       for arch in ("googlenet", "resnet50", "vgg19", "alexnet")},  # architectures.ARCHS, without importing it
+       for arch in ARTICLE},  # architectures.ARCHS, without importing torchvision
 }
 
 
