@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from . import config as cfg
-from . import data, metrics, models
+from . import data, metrics, networks
 
 # the heads of the simplified net's runs, by the run that trains each (one run a head)
 HEAD_RUNS = ("baseline", "flatten", "x_pool", "y_pool", "xy_pool", "masks3", "mask_full", "attention", "groups",
@@ -28,7 +28,7 @@ def gradient_share(config: dict, images: torch.Tensor, labels: torch.Tensor, num
     `labels`, for a network of `config` freshly initialized from `seed` (training mode: batch norm on batch
     statistics, as in the first step of training; the run's data interventions applied, no random crops)."""
     torch.manual_seed(seed)
-    model, _ = models.build(config, num_classes)
+    model, _ = networks.build(config, num_classes)
     model.train()
     rotate90 = bool(config["data"].get("rotate90"))  # the heads' runs use no other data intervention
     for i in range(0, len(images), batch_size):

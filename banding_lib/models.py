@@ -1,19 +1,16 @@
-"""The article's simplified network, its head interventions, and the table of networks a run can train
-(NETWORKS: the simplified net and torchvision's, by config["arch"]; `build` makes a run's model from it).
+"""The article's simplified network: its layer table, its head interventions (HEADS), and its rows for the
+architecture diagram (`describe`). The networks a run can train, this one among them, are in banding_lib.networks.
 
 Tensors are NCHW: y is the H axis (dim 2), x the W axis (dim 3). Conv layers are addressed by
 module path, "block0.a" ... "block5.b", as everywhere else in banding_lib.
 """
 import math
 from collections import OrderedDict
-from functools import partial
 from typing import Callable, NamedTuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-from .layers import ARTICLE
 
 # (group name, kernel size, channels per layer at width 1); the article's diagram at 224 px.
 GROUPS = (
@@ -329,50 +326,3 @@ def describe(model, in_size=None):
                                  in_channels=conv.in_channels, out_channels=conv.out_channels, size=size))
                 channels = conv.out_channels
     return rows
-
-
-def train_flops(config: dict, num_classes: int = 10) -> float:
-    """FLOPs of one training image (forward + backward) of the model of a resolved config, counted by torch.
-    Builds a throwaway model without touching the caller's random state."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.random.fork_rng(devices=[]):
-        model, _ = build(config, num_classes)
-    x = torch.zeros(2, 3, config["model"]["in_size"], config["model"]["in_size"])
-    with FlopCounterMode(display=False) as counter:
-        model(x).sum().backward()
-    return counter.get_total_flops() / 2
-
-
-class Network(NamedTuple):
-    """A network a run can train: where its settings are on each profile, and how to build it."""
-
-    family: str  # the Profile field with this network's settings on each profile: "simplified" or "torchvision"
-    load: Callable  # () -> (builder: (num_classes, **config["model"]) -> nn.Module, names of the layers a run tracks)
-
-
-def _torchvision(arch: str):
-    """architectures.torchvision_net for `arch` and the article's layers in it. Imported on first use, so that
-    importing models (and config, which reads NETWORKS) does not import torchvision."""
-    from .architectures import torchvision_net
-
-    layer = ARTICLE[arch]
-    return partial(torchvision_net, arch), layer.drawn + ((layer.typical,) if layer.typical else ())
-
-
-# Every network a run can train, by config["arch"]: the one table that `build`, the override check and
-# config.resolve read. The simplified net tracks its last layers (those kept) and the first.
-NETWORKS = {
-    "simplified": Network("simplified", lambda: (simplified_net, LAST_LAYERS + ("block0.a",))),
-    **{arch: Network("torchvision", partial(_torchvision, arch))
-       for arch in ARTICLE},  # architectures.ARCHS, without importing torchvision
-}
-
-
-def build(config: dict, num_classes: int):
-    """(model, names of the layers a run tracks) for a resolved config (config.resolve): the network
-    config["arch"] of NETWORKS with config["model"]'s keywords, freshly initialized from the current torch seed."""
-    builder, layers = NETWORKS[config["arch"]].load()
-    model = builder(num_classes, **config["model"])
-    modules = dict(model.named_modules())
-    return model, [name for name in layers if name in modules]

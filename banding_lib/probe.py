@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import data, models, results
+from . import data, networks, results
 
 PROBE_VERSION = 1  # bump with any change to what the probe computes for given parameters
 # The probe's defaults. The task must be hard enough that no net is at the ceiling: at the cpu profile (56 px
@@ -103,12 +103,12 @@ def place(images: torch.Tensor, in_size: int, positions: int, axis: str, *, scal
 # ---------------------------------------------------------------------------------------------- features
 def initial_model(run):
     """The run's network at its random init, in eval mode: rebuilt as train._fit builds it
-    (torch.manual_seed(seed); models.build), without touching the caller's random state. Its batch-norm
+    (torch.manual_seed(seed); networks.build), without touching the caller's random state. Its batch-norm
     statistics are still the defaults (mean 0, var 1), which no trained net has: probe() recalibrates them on
     the training half's photos (recalibrate_bn), so the null differs from the trained net in its weights only."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(run.config["seed"])
-        model, _ = models.build(run.config, run.metrics["num_classes"])
+        model, _ = networks.build(run.config, run.metrics["num_classes"])
     return model.eval()
 
 

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from banding_lib import data, models, reduce, train
+from banding_lib import data, models, networks, reduce, train
 from banding_lib.config import PROFILES, resolve
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -95,7 +95,7 @@ def _stepper(config: dict, batch: int, compile: bool = False):
     images, labels, classes = data.decode_split(data.split_folder(config["data"]["dataset"], "train", root),
                                                 cfg["image_size"])
     torch.manual_seed(0)
-    model, _ = models.build(config, len(classes))
+    model, _ = networks.build(config, len(classes))
     model.to(memory_format=train._memory_format(cfg)).train()
     opt = train.make_optimizer(model, cfg)
     autocast, g = train.autocast_for("cpu", cfg), torch.Generator().manual_seed(0)
@@ -152,7 +152,7 @@ def train_bench(args) -> int:
             config = resolve("baseline", "cpu", 0, precision=prec, **TRAIN_NETS[net])
             steps = args.steps if prec == "fp32" or hardware.cpu_has_bf16() else max(1, args.steps // 5)
             rate = _rate(config, args.batch, steps, args.repeats)
-            flops = models.train_flops(config)
+            flops = networks.train_flops(config)
             gflops = flops * rate / 1e9
             rows.append({"net": net, "precision": prec, "batch": args.batch, "img_s": round(rate, 1),
                          "mflop_per_img": round(flops / 1e6, 1), "gflop_s": round(gflops, 1),
@@ -201,7 +201,7 @@ def throughput(args) -> int:
     for threads in args.threads:
         torch.set_num_threads(threads)
         torch.manual_seed(0)
-        model, _ = models.build(config, len(classes))
+        model, _ = networks.build(config, len(classes))
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
         model.train()
         fixed_x = torch.randn(batch, 3, in_size, in_size)  # already normalized, already in memory
@@ -432,7 +432,7 @@ def cuda(args) -> int:
             torch.cuda.reset_peak_memory_stats()
         folder = train.train(config, out, progress=False)
         run = results.load_run(folder)
-        flops = models.train_flops(config, run.metrics["num_classes"])  # per image, forward + backward
+        flops = networks.train_flops(config, run.metrics["num_classes"])  # per image, forward + backward
         rate = run.metrics["img_per_s"]
         name = torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu"
         peak = args.peak_tflops or next((v for k, v in PEAK_BF16_TFLOPS.items() if k in name), None)

@@ -58,11 +58,11 @@ def test_one_table_of_the_article_layers():
     assert tuple(ARTICLE) == ARCHS
     assert ARTICLE_LAYERS["vgg19"] == ("features.32", "features.34")  # the model zoo's conv5_3, then conv5_4
     assert ARTICLE_LAYERS["googlenet"] == ("inception5b.branch3.1",)
-    from banding_lib import article, models, panels
+    from banding_lib import article, networks, panels
 
     assert article.ARCH_LAYERS == {"googlenet": ("9", "inception5b.branch3.1"), "resnet50": ("10", "layer4.2.conv2"),
                                    "vgg19": ("11", "features.34")}
-    assert models.NETWORKS["googlenet"].load()[1] == ("inception5b.branch3.1", "inception3a.branch3.1")
+    assert networks.NETWORKS["googlenet"].load()[1] == ("inception5b.branch3.1", "inception3a.branch3.1")
     assert {k for k in panels.PANELS if k[0].endswith("_pretrained")} == {
         ("googlenet_pretrained", "inception5b.branch3.1"), ("resnet50_pretrained", "layer4.2.conv2"),
         ("vgg19_pretrained", "features.32"), ("alexnet_pretrained", "features.10")}
