@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from . import config as cfg
-from . import data, metrics, networks
+from . import augment, data, metrics, networks
 
 # the heads of the simplified net's runs, by the run that trains each (one run a head)
 HEAD_RUNS = ("baseline", "flatten", "x_pool", "y_pool", "xy_pool", "masks3", "mask_full", "attention", "groups",
@@ -32,7 +32,8 @@ def gradient_share(config: dict, images: torch.Tensor, labels: torch.Tensor, num
     model.train()
     rotate90 = bool(config["data"].get("rotate90"))  # the heads' runs use no other data intervention
     for i in range(0, len(images), batch_size):
-        x = data.augment(images[i:i + batch_size], config["model"]["in_size"], train=False, rotate90=rotate90)
+        x = augment.augment(images[i:i + batch_size], config["model"]["in_size"], train=False,
+                            rotate90=rotate90)
         F.cross_entropy(model(x), labels[i:i + batch_size], reduction="sum").backward()
     grad = dict(model.named_modules())[LAYER].conv.weight.grad
     return metrics.score(grad, n_boot=200)

@@ -3,7 +3,7 @@
 Each probe photo (a fixed class-stratified subset of the validation split) is shrunk to `scale` x the run's input
 size and placed at one of `positions` offsets along one axis of a neutral canvas at the input size, centred on
 the other axis. The canvas is 0 after normalization, i.e. the data set's mean colour: the same fill
-`data.augment` gives pixels outside a photo, so the nets have seen it in training. Axis "y" moves the photo
+`augment.augment` gives pixels outside a photo, so the nets have seen it in training. Axis "y" moves the photo
 down the canvas (NCHW dim 2), axis "x" across it (dim 3). A rotated run (data intervention rotate90) sees its
 photos rotated, as in training, *before* they are placed: the axis is always the canvas's.
 
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import data, networks, results
+from . import augment, data, networks, results
 
 PROBE_VERSION = 1  # bump with any change to what the probe computes for given parameters
 # The probe's defaults. The task must be hard enough that no net is at the ceiling: at the cpu profile (56 px
@@ -82,7 +82,7 @@ def place(images: torch.Tensor, in_size: int, positions: int, axis: str, *, scal
           rotate90: bool = False) -> torch.Tensor:
     """uint8 photos (N, 3, H, W) -> normalized canvases (N, P, 3, in_size, in_size).
 
-    Each photo is shrunk to s = round(scale * in_size) px (data.augment's eval transform, antialiased; turned
+    Each photo is shrunk to s = round(scale * in_size) px (augment.augment's eval transform, antialiased; turned
     90 degrees counter-clockwise first when rotate90, as the run saw it), then pasted at offsets(in_size, s, P)
     along `axis` ("y": rows, dim -2; "x": columns, dim -1) and centred on the other axis. Elsewhere the
     canvas is 0 (the mean colour after normalization)."""
@@ -91,7 +91,7 @@ def place(images: torch.Tensor, in_size: int, positions: int, axis: str, *, scal
     size = round(scale * in_size)
     if not 1 <= size < in_size:
         raise ValueError(f"scale={scale} gives a {size} px photo on a {in_size} px canvas; need 1 <= size < in_size")
-    small = data.augment(images, size, train=False, rotate90=rotate90)  # (N, 3, s, s)
+    small = augment.augment(images, size, train=False, rotate90=rotate90)  # (N, 3, s, s)
     canvas = torch.zeros(len(images), positions, 3, in_size, in_size)
     centre = (in_size - size) // 2
     for p, start in enumerate(offsets(in_size, size, positions)):
@@ -123,8 +123,8 @@ def recalibrate_bn(model, images: torch.Tensor, config: dict, batch_size: int = 
         bn.momentum = None  # cumulative average over the batches
     model.train()
     for i in range(0, len(images), batch_size):
-        model(data.augment(images[i:i + batch_size], config["model"]["in_size"], train=False,
-                           rotate90=config["data"].get("rotate90", False)))
+        model(augment.augment(images[i:i + batch_size], config["model"]["in_size"], train=False,
+                              rotate90=config["data"].get("rotate90", False)))
     for bn in bns:
         bn.momentum = 0.1
     return model.eval()

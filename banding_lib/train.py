@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import data, hardware, metrics, networks, results
+from . import augment, data, hardware, metrics, networks, results
 from .layers import layer_weight
 
 HEAD_PREFIXES = ("head.", "fc.", "classifier.")  # the classifier: simplified net, GoogLeNet/ResNet, VGG/AlexNet
@@ -100,8 +100,8 @@ def evaluate(model, source, config: dict, device, batch_size: int = 256) -> floa
     model.eval()
     correct = n = 0
     for images, labels in source.epoch(batch_size, shuffle=False, drop_last=False, device=device):
-        x = data.augment(images.to(device), config["model"]["in_size"], train=False,
-                         rotate90=config["data"].get("rotate90", False))
+        x = augment.augment(images.to(device), config["model"]["in_size"], train=False,
+                            rotate90=config["data"].get("rotate90", False))
         with autocast_for(device, config["train"]):
             logits = model(x.contiguous(memory_format=_memory_format(config["train"], device)))
         correct += (logits.argmax(1).cpu() == labels).sum().item()
@@ -278,8 +278,8 @@ def _inputs(images, config: dict, step: int, rank: int, device) -> torch.Tensor:
     same crops and flips as an uninterrupted one."""
     cfg = config["train"]
     g = torch.Generator().manual_seed(config["seed"] * 1_000_003 + step * 7919 + rank)
-    x = data.augment(images.to(device, non_blocking=True), config["model"]["in_size"], train=True,
-                     crop_scale=tuple(cfg["crop_scale"]), generator=g, **_interventions(config))
+    x = augment.augment(images.to(device, non_blocking=True), config["model"]["in_size"], train=True,
+                        crop_scale=tuple(cfg["crop_scale"]), generator=g, **_interventions(config))
     return x.contiguous(memory_format=_memory_format(cfg, device))
 
 

@@ -1,7 +1,7 @@
 """Benchmarks of banding_lib (run by `make bench`, not part of `make test`).
 
   throughput  img/s of a training step of the cpu profile's simplified net, fed by the real data pipeline
-              (decoded uint8 Imagenette in memory + data.augment each step) vs random tensors already in
+              (decoded uint8 Imagenette in memory + augment.augment each step) vs random tensors already in
               memory, at 1 and 2 threads; target: the real pipeline keeps >= 90 % of the random-tensor rate
   reduction   NMF of a 512x512x5x5 layer: reduce.nmf (batched, all neurons at once) vs a per-neuron
               scikit-learn NMF loop (init nndsvda, default max_iter; with N threads the loop is shared by N
@@ -41,7 +41,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from banding_lib import data, models, networks, reduce, train
+from banding_lib import augment, data, models, networks, reduce, train
 from banding_lib.config import PROFILES, resolve
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -104,7 +104,7 @@ def _stepper(config: dict, batch: int, compile: bool = False):
     def step():
         idx = torch.randint(0, len(images), (batch,), generator=g)
         with torch.profiler.record_function("augmentation"):
-            x = data.augment(images[idx], in_size, train=True, crop_scale=tuple(cfg["crop_scale"]), generator=g)
+            x = augment.augment(images[idx], in_size, train=True, crop_scale=tuple(cfg["crop_scale"]), generator=g)
             x = x.contiguous(memory_format=train._memory_format(cfg))
         train.train_step(net, opt, x, labels[idx], cfg["lr"], cfg, autocast, 1)
     return step
@@ -216,7 +216,7 @@ def throughput(args) -> int:
 
         def real_step():  # what train._fit does per step: index the uint8 set, augment, step
             idx = torch.randint(0, len(images), (batch,), generator=g)
-            x = data.augment(images[idx], in_size, train=True, crop_scale=tuple(cfg["crop_scale"]), generator=g)
+            x = augment.augment(images[idx], in_size, train=True, crop_scale=tuple(cfg["crop_scale"]), generator=g)
             step(x, labels[idx])
 
         def random_step():
@@ -236,7 +236,7 @@ def throughput(args) -> int:
         t0 = time.perf_counter()
         for _ in range(args.steps):
             idx = torch.randint(0, len(images), (batch,), generator=g)
-            data.augment(images[idx], in_size, train=True, crop_scale=tuple(cfg["crop_scale"]), generator=g)
+            augment.augment(images[idx], in_size, train=True, crop_scale=tuple(cfg["crop_scale"]), generator=g)
         aug = args.steps * batch / (time.perf_counter() - t0)
         rows.append({"threads": threads, "batch": batch, "in_size": in_size, "real_img_s": real,
                      "random_img_s": rand, "ratio": real / rand, "target": ">= 0.90",
