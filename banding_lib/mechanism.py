@@ -40,7 +40,9 @@ def gradient_share(config: dict, images: torch.Tensor, labels: torch.Tensor, num
 
 
 def val_photos(config: dict, n: int = 256) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """(uint8 photos, labels, number of classes): a fixed class-stratified subset of the run's validation split."""
+    """(uint8 photos, labels, number of classes): a fixed class-stratified subset (data.stratified_subset) of the
+    run's validation split, at the decoded size. Reads only the val split (the synthetic set is generated as
+    training does). The position probe's photos too (probe.probe_photos)."""
     from . import train
 
     if config["data"]["dataset"] == "synthetic":

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import augment, data, networks, results
+from . import augment, mechanism, networks, results
 
 PROBE_VERSION = 1  # bump with any change to what the probe computes for given parameters
 # The probe's defaults. The task must be hard enough that no net is at the ceiling: at the cpu profile (56 px
@@ -51,21 +51,14 @@ _PHOTOS: dict[str, torch.Tensor] = {}
 
 
 def probe_photos(config: dict, n_photos: int = N_PHOTOS) -> torch.Tensor:
-    """uint8 (N, 3, H, W): a fixed class-stratified subset (data.stratified_subset) of the run's validation
-    split, at the decoded size. Reads only the val split (the synthetic set is generated as training does);
-    remembered in memory, so probing many runs of one profile loads the photos once."""
+    """uint8 (N, 3, H, W): the photos of mechanism.val_photos (a fixed class-stratified subset of the run's
+    validation split, at the decoded size), remembered in memory, so probing many runs of one profile loads the
+    photos once."""
     cfg = config["train"]
     key = json.dumps([config["data"]["dataset"], cfg["image_size"], cfg.get("synthetic_images"),
                       config["paths"]["data_root"], n_photos])
     if key not in _PHOTOS:
-        if config["data"]["dataset"] == "synthetic":
-            from . import train
-
-            val = train.load_data(config, progress=False)[1]
-        else:
-            val = data.open_split(config["data"]["dataset"], "val", cfg["image_size"],
-                                  root=config["paths"]["data_root"], stream=False, progress=False)
-        _PHOTOS[key] = val.images[data.stratified_subset(val.labels, n_photos)]
+        _PHOTOS[key] = mechanism.val_photos(config, n_photos)[0]
     return _PHOTOS[key]
 
 
