@@ -1,11 +1,8 @@
 """torchvision's GoogLeNet (InceptionV1), ResNet50, VGG19 and AlexNet, built from torchvision's own classes,
 with the article's interventions as keyword arguments: `width` (channel scale for CPU runs) and `head`
 ("gap": global average pooling before the classifier; "flatten": no pooling, the classifier sees every
-position). Module paths stay torchvision's, so the article's layers keep their names (`ARTICLE_LAYERS`).
-
-Note: torchvision's GoogLeNet has a 3x3 conv in the Inception branch where the original InceptionV1 has 5x5
-(pytorch/vision#906), so the article's "mixed5b 5x5" layer is `inception5b.branch3.1` with 3x3 kernels here
-(noise row share 0.25, not 0.167).
+position). Module paths stay torchvision's, so the article's layers keep their names (`layers.ARTICLE`, which
+also says why GoogLeNet's "mixed5b 5x5" has 3x3 kernels here).
 
 The ninth-to-eleventh figures retrain three of these from scratch as baseline / rotated 90 degrees / pooling
 removed; `config.RUNS` holds those nine runs. Rotation is a property of the data, not of the model.
@@ -23,22 +20,13 @@ from torchvision.models.googlenet import BasicConv2d, Inception, InceptionAux
 from torchvision.models.resnet import Bottleneck
 from torchvision.models.vgg import cfgs, make_layers
 
+from .layers import ARTICLE
+
 HEADS = ("gap", "flatten")
 
-# The layers of figures 2, 3 and 9-11, as module paths. torchvision's GoogLeNet has a 3x3 conv in the
-# branch where the original InceptionV1 has 5x5 (pytorch/vision#906): "inception5b.branch3.1" is the article's
-# mixed5b 5x5 layer, with 3x3 kernels in torchvision.
-ARTICLE_LAYERS = {
-    "googlenet": ("inception5b.branch3.1",),  # mixed5b "5x5" branch (3x3 in torchvision)
-    "resnet50": ("layer4.2.conv2",),  # last bottleneck's 3x3 conv, 512 -> 512
-    "vgg19": ("features.32", "features.34"),  # conv5_3, conv5_4
-    "alexnet": ("features.10",),  # conv5; fc6 is "classifier.1" (see pretrained.fc6_by_position)
-}
-
-# Figure 1's "typical" layer next to the banded one: mixed3a's "5x5" branch, i.e. the same branch as
-# ARTICLE_LAYERS["googlenet"] in the first Inception block (28x28 maps, far from the pooling), so that the
-# two pictures differ in depth only.
-TYPICAL_LAYERS = {"googlenet": "inception3a.branch3.1"}
+# The layers of the article's figures 2, 3 and 9-11 of each architecture (layers.ARTICLE), by module path
+# (read by benchmarks/arch_recipe_search.py).
+ARTICLE_LAYERS = {arch: layer.drawn for arch, layer in ARTICLE.items()}
 
 # The stem's first max pool, by architecture: `stem_pool=False` replaces it with an identity (module paths
 # unchanged), halving the total stride, so small inputs keep a real final map (56 px: 4x4, not 2x2).

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
 from . import config
+from .layers import ARTICLE
 
 BANDED = (0.75, 3.5)  # the article's pictures read in absolute terms (ARTICLE.md): row >= 0.75 and >= 3.5 x column
 # The grading rules (fixed before the runs they grade; tests/test_article.py runs them on the article's own panels).
@@ -143,8 +144,8 @@ class Claim:
 
 
 PERSISTING = ("masks3", "masks5", "masks16", "mask_full", "attention", "coordconv", "groups", "maxpool_fc")
-ARCH_LAYERS = {"googlenet": ("9", "inception5b.branch3.1"), "resnet50": ("10", "layer4.2.conv2"),
-               "vgg19": ("11", "features.34")}
+# (figure, layer) of each architecture the article retrained (layers.ARTICLE)
+ARCH_LAYERS = {arch: (layer.figure, layer.path) for arch, layer in ARTICLE.items() if layer.figure}
 _ARCH_SHARES = {  # the article's pictures of each retrained architecture's layer: baseline, rotated, flatten
     "googlenet": ((0.75, 0.19), (0.19, 0.73), (0.54, 0.27)),
     "resnet50": ((0.91, 0.08), (0.09, 0.90), (0.72, 0.22)),
@@ -165,9 +166,10 @@ def _arch_claims(arch: str) -> list[Claim]:
 
 
 CLAIMS = [
-    Claim("1", "pretrained InceptionV1: mixed5b is banded", "googlenet_pretrained", "inception5b.branch3.1",
+    Claim("1", "pretrained InceptionV1: mixed5b is banded", "googlenet_pretrained", ARTICLE["googlenet"].panel,
           (0.95, 0.03), None),
-    Claim("3", "pretrained AlexNet: conv5 is not banded", "alexnet_pretrained", "features.10", (0.57, 0.28), None),
+    Claim("3", "pretrained AlexNet: conv5 is not banded", "alexnet_pretrained", ARTICLE["alexnet"].panel, (0.57, 0.28),
+          None),
     Claim("5", "the baseline's 5b is fully banded", "baseline", "block5.b", (0.96, 0.03), BANDED_RULE),
     Claim("5", "the baseline's 5a is mostly banded", "baseline", "block5.a", None, BANDED_RULE),
     Claim("6", "inputs rotated 90°: 5b's bands turn vertical", "rotated", "block5.b", (0.03, 0.96), VERTICAL),

@@ -1,6 +1,6 @@
 """What a run is: the profiles (how big, how long), ONE table of runs (what is trained), and `resolve`.
 
-    RUNS      every run of the book, by preset name: network (models.NETWORKS), model keywords (head /
+    RUNS      every run of the book, by preset name: network (networks.NETWORKS), model keywords (head /
               intervention, layer table), data interventions, seeds, what it is (what the article found: article.CLAIMS)
     STUDY     the scale study's points: a preset with overrides of the profile, one thing varied at a time
     PROFILES  smoke (tests), cpu (the default, 2 cores), gpu-small (the whole book on one GPU), gpu (the
@@ -21,7 +21,8 @@ import os
 from dataclasses import dataclass
 
 from . import hardware
-from .models import BLOCKS, NETWORKS, SHORT_BLOCKS
+from .models import BLOCKS, SHORT_BLOCKS
+from .networks import NETWORKS
 
 FORMAT = 1  # bump when the layout of a results folder changes incompatibly; part of every config
 # The recipe version: bump it with any change to what a run computes for a given config (training loop,
@@ -39,7 +40,7 @@ class Profile:
     dataset: str  # photo set name or path (see data.split_folder); "synthetic" = built-in scenes, no files
     image_size: int  # px, images decoded (or streamed) at this size
     in_size: int  # px, network input: random-resized crops of the decoded image
-    # The settings of each family of networks (models.NETWORKS[arch].family) on this profile: model keywords
+    # The settings of each family of networks (networks.NETWORKS[arch].family) on this profile: model keywords
     # and Profile fields that differ for that family, applied as the preset's overrides would be
     simplified: dict  # the simplified net: width, pools, init_scale, blocks (see models.simplified_net)
     torchvision: dict  # the torchvision architectures: width, stem_pool (see architectures.torchvision_net)

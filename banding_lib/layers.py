@@ -1,11 +1,46 @@
 """Addressing layers by one string, their module path ("block5.b", "layer4.2.conv2", "features.34",
-"inception5b.branch3.1")."""
+"inception5b.branch3.1"), and the one table of the article's layers in torchvision's networks (ARTICLE)."""
 from __future__ import annotations
 
 import difflib
+from typing import NamedTuple
 
 import torch
 from torch import nn
+
+
+class ArticleLayer(NamedTuple):
+    """The layer of one torchvision architecture that the article shows, as torchvision's module path."""
+
+    path: str  # the layer of the article's retraining figure (9-11); AlexNet: of its pretrained figure 3
+    name: str  # the article's name for it
+    kernel: int  # its kernel side in torchvision
+    figure: str | None  # the article's figure of the retrained architecture; None: drawn pretrained only
+    zoo_panel: str | None = None  # the layer of the article's model-zoo panel (figures 1-3), where it is another
+    typical: str | None = None  # figure 1's "typical" layer beside it
+
+    @property
+    def panel(self) -> str:
+        """The layer of the article's model-zoo (pretrained) panel."""
+        return self.zoo_panel or self.path
+
+    @property
+    def drawn(self) -> tuple[str, ...]:
+        """Every layer of this architecture the article drew: the model-zoo panel's, then the retrained one's."""
+        return tuple(dict.fromkeys((self.panel, self.path)))
+
+
+# The article's layers (figures 1-3 and 9-11), the one table that networks, article, panels and page 01 read.
+# torchvision's GoogLeNet has a 3x3 conv in the branch where the original InceptionV1 has 5x5 (pytorch/vision#906):
+# its "mixed5b 5x5" is inception5b.branch3.1 with 3x3 kernels (noise row share 0.25, not 0.167). Figure 1's typical
+# layer is mixed3a's same branch, in the first Inception block (28x28 maps, far from the pooling), so that the two
+# pictures differ in depth only.
+ARTICLE = {
+    "googlenet": ArticleLayer("inception5b.branch3.1", "mixed5b 5x5", 3, "9", typical="inception3a.branch3.1"),
+    "resnet50": ArticleLayer("layer4.2.conv2", "block4 unit_3 conv2", 3, "10"),  # last bottleneck's 3x3, 512 -> 512
+    "vgg19": ArticleLayer("features.34", "conv5_4", 3, "11", zoo_panel="features.32"),  # the model zoo's: conv5_3
+    "alexnet": ArticleLayer("features.10", "conv5", 3, None),  # fc6 is "classifier.1" (pretrained.fc6_by_position)
+}
 
 
 class UnknownLayerError(KeyError):

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from . import config as cfg
-from . import data, metrics, models
+from . import augment, data, metrics, networks
 
 # the heads of the simplified net's runs, by the run that trains each (one run a head)
 HEAD_RUNS = ("baseline", "flatten", "x_pool", "y_pool", "xy_pool", "masks3", "mask_full", "attention", "groups",
@@ -28,18 +28,21 @@ def gradient_share(config: dict, images: torch.Tensor, labels: torch.Tensor, num
     `labels`, for a network of `config` freshly initialized from `seed` (training mode: batch norm on batch
     statistics, as in the first step of training; the run's data interventions applied, no random crops)."""
     torch.manual_seed(seed)
-    model, _ = models.build(config, num_classes)
+    model, _ = networks.build(config, num_classes)
     model.train()
     rotate90 = bool(config["data"].get("rotate90"))  # the heads' runs use no other data intervention
     for i in range(0, len(images), batch_size):
-        x = data.augment(images[i:i + batch_size], config["model"]["in_size"], train=False, rotate90=rotate90)
+        x = augment.augment(images[i:i + batch_size], config["model"]["in_size"], train=False,
+                            rotate90=rotate90)
         F.cross_entropy(model(x), labels[i:i + batch_size], reduction="sum").backward()
     grad = dict(model.named_modules())[LAYER].conv.weight.grad
     return metrics.score(grad, n_boot=200)
 
 
 def val_photos(config: dict, n: int = 256) -> tuple[torch.Tensor, torch.Tensor, int]:
-    """(uint8 photos, labels, number of classes): a fixed class-stratified subset of the run's validation split."""
+    """(uint8 photos, labels, number of classes): a fixed class-stratified subset (data.stratified_subset) of the
+    run's validation split, at the decoded size. Reads only the val split (the synthetic set is generated as
+    training does). The position probe's photos too (probe.probe_photos)."""
     from . import train
 
     if config["data"]["dataset"] == "synthetic":

@@ -1,12 +1,11 @@
-"""The article's simplified network, its head interventions, and the table of networks a run can train
-(NETWORKS: the simplified net and torchvision's, by config["arch"]; `build` makes a run's model from it).
+"""The article's simplified network: its layer table, its head interventions (HEADS), and its rows for the
+architecture diagram (`describe`). The networks a run can train, this one among them, are in banding_lib.networks.
 
 Tensors are NCHW: y is the H axis (dim 2), x the W axis (dim 3). Conv layers are addressed by
 module path, "block0.a" ... "block5.b", as everywhere else in banding_lib.
 """
 import math
 from collections import OrderedDict
-from functools import partial
 from typing import Callable, NamedTuple
 
 import torch
@@ -26,7 +25,6 @@ KERNELS = tuple(kernel for _, kernel, _ in GROUPS)  # (7, 5, 5, 5, 5, 5): the ar
 BLOCKS = tuple(group for group, _, _ in GROUPS)
 SHORT_BLOCKS = ("block0", "block1", "block2", "block5")  # the article's net without blocks 3-4 (a depth point of the scale study)
 LAST_LAYERS = ("block4.e", "block5.a", "block5.b")
-HEADS = ("gap", "flatten", "x", "y", "xy", "masks", "mask_full", "attention", "groups", "maxpool_fc")
 MASK_GATES = ("none", "sigmoid")
 
 
@@ -196,23 +194,36 @@ class MaxPoolFCHead(Head):
         return F.relu(self.bn(self.hidden_fc(x.amax(dim=(2, 3)))))  # (B, hidden)
 
 
+class HeadKind(NamedTuple):
+    """One head of the simplified net: how to build it and what it does between 5b and its classifier."""
+
+    make: Callable  # (c, s, classes, options) -> Head for a (B, c, s, s) map; options: make_head's keywords
+    pooling: str  # in words, the architecture diagram's label
+
+
+# Every head a run can name (config["model"]["head"]): the one table that make_head and describe read.
+HEADS = {
+    "gap": HeadKind(lambda c, s, k, o: GapHead(c, s, k), "global average pool"),
+    "flatten": HeadKind(lambda c, s, k, o: FlattenHead(c, s, k, scaled=o["scale_features"]), "flatten (no pooling)"),
+    "x": HeadKind(lambda c, s, k, o: XPoolHead(c, s, k, scaled=o["scale_features"]), "average over x"),
+    "y": HeadKind(lambda c, s, k, o: YPoolHead(c, s, k), "average over y"),
+    "xy": HeadKind(lambda c, s, k, o: XPoolHead(c, s, k, also_y=True), "average over x and over y"),
+    "masks": HeadKind(lambda c, s, k, o: MasksHead(c, s, k, o["n_masks"], o["mask_gate"]),
+                      "learned spatial masks (sigmoid-gated where the run says so), each then averaged"),
+    "mask_full": HeadKind(lambda c, s, k, o: MaskFullHead(c, s, k), "learned mask, then global average pool"),
+    "attention": HeadKind(lambda c, s, k, o: AttentionHead(c, s, k), "attention pooling"),
+    "groups": HeadKind(lambda c, s, k, o: GroupsHead(c, s, k, o["groups"]),
+                       "an FC per channel group over every position (no pooling)"),
+    "maxpool_fc": HeadKind(lambda c, s, k, o: MaxPoolFCHead(c, s, k, o["hidden"]), "global max pool, FC"),
+}
+
+
 def make_head(head, c, s, classes, *, n_masks, groups, hidden, mask_gate="none", scale_features=True):
-    """The head named `head` for a (B, c, s, s) map; see simplified_net."""
-    makers = {
-        "gap": lambda: GapHead(c, s, classes),
-        "flatten": lambda: FlattenHead(c, s, classes, scaled=scale_features),
-        "x": lambda: XPoolHead(c, s, classes, scaled=scale_features),
-        "y": lambda: YPoolHead(c, s, classes),
-        "xy": lambda: XPoolHead(c, s, classes, also_y=True),
-        "masks": lambda: MasksHead(c, s, classes, n_masks, mask_gate),
-        "mask_full": lambda: MaskFullHead(c, s, classes),
-        "attention": lambda: AttentionHead(c, s, classes),
-        "groups": lambda: GroupsHead(c, s, classes, groups),
-        "maxpool_fc": lambda: MaxPoolFCHead(c, s, classes, hidden),
-    }
-    if head not in makers:
+    """The head named `head` (HEADS) for a (B, c, s, s) map; see simplified_net."""
+    if head not in HEADS:
         raise ValueError(f"unknown head {head!r}; valid heads: {', '.join(HEADS)}")
-    return makers[head]()
+    options = dict(n_masks=n_masks, groups=groups, hidden=hidden, mask_gate=mask_gate, scale_features=scale_features)
+    return HEADS[head].make(c, s, classes, options)
 
 
 def _check_layer_table(kernels: tuple, blocks: tuple, pools: int) -> None:
@@ -291,19 +302,12 @@ def simplified_net(num_classes=1001, *, width=1.0, in_size=224, pools=5, head="g
     return model
 
 
-# What each head does between 5b and its classifier, in words (the architecture diagram's label).
-HEAD_POOLING = {"GapHead": "global average pool", "FlattenHead": "flatten (no pooling)", "XPoolHead": "average over x", "YPoolHead": "average over y",
-                "MasksHead": "learned spatial masks (sigmoid-gated where the run says so), each then averaged", "MaskFullHead": "learned mask, then global average pool",
-                "AttentionHead": "attention pooling", "GroupsHead": "an FC per channel group over every position (no pooling)",
-                "MaxPoolFCHead": "global max pool, FC"}
-
-
 def describe(model, in_size=None):
     """One dict per layer in forward order, for the architecture diagram.
 
     Keys: name, kind ("conv" | "pool" | "head"), kernel (int or None), in_channels, out_channels,
     size (output side length for an in_size x in_size input; None for the head's vector output); the head
-    also has `pooling` (HEAD_POOLING: what it does between 5b and its classifier).
+    also has `pooling` (HEADS: what it does between 5b and its classifier).
     """
     size = model.in_size if in_size is None else in_size
     rows, channels = [], 3
@@ -312,9 +316,9 @@ def describe(model, in_size=None):
             size = math.ceil(size / 2)
             rows.append(dict(name=name, kind="pool", kernel=3, in_channels=channels, out_channels=channels, size=size))
         elif name == "head":
-            pooling = HEAD_POOLING[type(child).__name__] if not getattr(child, "also_y", False) else "average over x and over y"
             rows.append(dict(name=name, kind="head", kernel=None, in_channels=channels,
-                             out_channels=child.fc.out_features, size=None, pooling=pooling))
+                             out_channels=child.fc.out_features, size=None,
+                             pooling=HEADS[model.config["head"]].pooling))
         else:
             for letter, layer in child.named_children():
                 conv = layer.conv
@@ -322,50 +326,3 @@ def describe(model, in_size=None):
                                  in_channels=conv.in_channels, out_channels=conv.out_channels, size=size))
                 channels = conv.out_channels
     return rows
-
-
-def train_flops(config: dict, num_classes: int = 10) -> float:
-    """FLOPs of one training image (forward + backward) of the model of a resolved config, counted by torch.
-    Builds a throwaway model without touching the caller's random state."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.random.fork_rng(devices=[]):
-        model, _ = build(config, num_classes)
-    x = torch.zeros(2, 3, config["model"]["in_size"], config["model"]["in_size"])
-    with FlopCounterMode(display=False) as counter:
-        model(x).sum().backward()
-    return counter.get_total_flops() / 2
-
-
-class Network(NamedTuple):
-    """A network a run can train: where its settings are on each profile, and how to build it."""
-
-    family: str  # the Profile field with this network's settings on each profile: "simplified" or "torchvision"
-    load: Callable  # () -> (builder: (num_classes, **config["model"]) -> nn.Module, names of the layers a run tracks)
-
-
-def _torchvision(arch: str):
-    """architectures.torchvision_net for `arch` and the article's layers in it. Imported on first use, so that
-    importing models (and config, which reads NETWORKS) does not import torchvision."""
-    from .architectures import ARTICLE_LAYERS, TYPICAL_LAYERS, torchvision_net
-
-    typical = (TYPICAL_LAYERS[arch],) if arch in TYPICAL_LAYERS else ()
-    return partial(torchvision_net, arch), ARTICLE_LAYERS[arch] + typical
-
-
-# Every network a run can train, by config["arch"]: the one table that `build`, the override check and
-# config.resolve read. The simplified net tracks its last layers (those kept) and the first.
-NETWORKS = {
-    "simplified": Network("simplified", lambda: (simplified_net, LAST_LAYERS + ("block0.a",))),
-    **{arch: Network("torchvision", partial(_torchvision, arch))
-       for arch in ("googlenet", "resnet50", "vgg19", "alexnet")},  # architectures.ARCHS, without importing it
-}
-
-
-def build(config: dict, num_classes: int):
-    """(model, names of the layers a run tracks) for a resolved config (config.resolve): the network
-    config["arch"] of NETWORKS with config["model"]'s keywords, freshly initialized from the current torch seed."""
-    builder, layers = NETWORKS[config["arch"]].load()
-    model = builder(num_classes, **config["model"])
-    modules = dict(model.named_modules())
-    return model, [name for name in layers if name in modules]

@@ -18,6 +18,7 @@ import numpy as np
 from PIL import Image
 
 from . import metrics
+from .layers import ARTICLE
 
 ROOT = Path(__file__).resolve().parent.parent / "article-figures"
 CREDIT = ("the article's own figure data: Petrov et al., \"Weight Banding\", Distill 2021, CC-BY 4.0 "
@@ -26,18 +27,18 @@ CREDIT = ("the article's own figure data: Petrov et al., \"Weight Banding\", Dis
 _SIMPLIFIED = {("baseline", "block5.b"): "Simplified-Base-v0__v1__5b", ("rotated", "block5.b"): "Simplified-90deg-v0__v1__5b",
                ("flatten", "block5.b"): "Simplified-fc-only-v0__v1__5b",
                ("x_pool", "block5.a"): "Simplified-x-avgpool-v0__v1__5a", ("x_pool", "block5.b"): "Simplified-x-avgpool-v0__v1__5b"}
-_ARCH = {"googlenet": ("InceptionV1_-_{}-v0__v1__InceptionV1__Mixed_5c__Branch_2__Conv2d_0b_5x5__weights__read",
-                      "inception5b.branch3.1"),
-         "resnet50": ("ResNet50_-_{}-v0__v1__resnet_model__conv2d_51__kernel__read", "layer4.2.conv2"),
-         "vgg19": ("VGG19_-_{}-v0__v1__vgg_19__conv5__conv5_4__weights__read", "features.34")}
+# the article's panel files of each retrained architecture's layer (layers.ARTICLE); {}: baseline, 90deg, fc-only
+_ARCH = {"googlenet": "InceptionV1_-_{}-v0__v1__InceptionV1__Mixed_5c__Branch_2__Conv2d_0b_5x5__weights__read",
+         "resnet50": "ResNet50_-_{}-v0__v1__resnet_model__conv2d_51__kernel__read",
+         "vgg19": "VGG19_-_{}-v0__v1__vgg_19__conv5__conv5_4__weights__read"}
+# the article's model-zoo (pretrained) panel file of each architecture, of its layer in layers.ARTICLE (.panel)
+_ZOO = {"googlenet": "InceptionV1_-_modelzoo-mixed5b_5x5_w",
+        "resnet50": "ResNet50_-_modelzoo-resnet_v2_50__block4__unit_3__bottleneck_v2__conv2__weights__read",
+        "vgg19": "VGG19_-_modelzoo-conv5_3__weights__read", "alexnet": "AlexNet_-_modelzoo-conv5__weights__read"}
 PANELS = {**{key: f"{name}__weights__read" for key, name in _SIMPLIFIED.items()},
-          **{(f"{arch}_{variant}", layer): pattern.format(theirs) for arch, (pattern, layer) in _ARCH.items()
+          **{(f"{arch}_{variant}", ARTICLE[arch].path): pattern.format(theirs) for arch, pattern in _ARCH.items()
              for variant, theirs in (("baseline", "baseline"), ("rotated", "90deg"), ("flatten", "fc-only"))},
-          ("googlenet_pretrained", "inception5b.branch3.1"): "InceptionV1_-_modelzoo-mixed5b_5x5_w",
-          ("resnet50_pretrained", "layer4.2.conv2"):
-              "ResNet50_-_modelzoo-resnet_v2_50__block4__unit_3__bottleneck_v2__conv2__weights__read",
-          ("vgg19_pretrained", "features.32"): "VGG19_-_modelzoo-conv5_3__weights__read",
-          ("alexnet_pretrained", "features.10"): "AlexNet_-_modelzoo-conv5__weights__read"}
+          **{(f"{arch}_pretrained", ARTICLE[arch].panel): name for arch, name in _ZOO.items()}}
 
 
 def _path(key: tuple[str, str]) -> Path:

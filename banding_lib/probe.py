@@ -3,7 +3,7 @@
 Each probe photo (a fixed class-stratified subset of the validation split) is shrunk to `scale` x the run's input
 size and placed at one of `positions` offsets along one axis of a neutral canvas at the input size, centred on
 the other axis. The canvas is 0 after normalization, i.e. the data set's mean colour: the same fill
-`data.augment` gives pixels outside a photo, so the nets have seen it in training. Axis "y" moves the photo
+`augment.augment` gives pixels outside a photo, so the nets have seen it in training. Axis "y" moves the photo
 down the canvas (NCHW dim 2), axis "x" across it (dim 3). A rotated run (data intervention rotate90) sees its
 photos rotated, as in training, *before* they are placed: the axis is always the canvas's.
 
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import data, models, results
+from . import augment, mechanism, networks, results
 
 PROBE_VERSION = 1  # bump with any change to what the probe computes for given parameters
 # The probe's defaults. The task must be hard enough that no net is at the ceiling: at the cpu profile (56 px
@@ -51,21 +51,14 @@ _PHOTOS: dict[str, torch.Tensor] = {}
 
 
 def probe_photos(config: dict, n_photos: int = N_PHOTOS) -> torch.Tensor:
-    """uint8 (N, 3, H, W): a fixed class-stratified subset (data.stratified_subset) of the run's validation
-    split, at the decoded size. Reads only the val split (the synthetic set is generated as training does);
-    remembered in memory, so probing many runs of one profile loads the photos once."""
+    """uint8 (N, 3, H, W): the photos of mechanism.val_photos (a fixed class-stratified subset of the run's
+    validation split, at the decoded size), remembered in memory, so probing many runs of one profile loads the
+    photos once."""
     cfg = config["train"]
     key = json.dumps([config["data"]["dataset"], cfg["image_size"], cfg.get("synthetic_images"),
                       config["paths"]["data_root"], n_photos])
     if key not in _PHOTOS:
-        if config["data"]["dataset"] == "synthetic":
-            from . import train
-
-            val = train.load_data(config, progress=False)[1]
-        else:
-            val = data.open_split(config["data"]["dataset"], "val", cfg["image_size"],
-                                  root=config["paths"]["data_root"], stream=False, progress=False)
-        _PHOTOS[key] = val.images[data.stratified_subset(val.labels, n_photos)]
+        _PHOTOS[key] = mechanism.val_photos(config, n_photos)[0]
     return _PHOTOS[key]
 
 
@@ -82,7 +75,7 @@ def place(images: torch.Tensor, in_size: int, positions: int, axis: str, *, scal
           rotate90: bool = False) -> torch.Tensor:
     """uint8 photos (N, 3, H, W) -> normalized canvases (N, P, 3, in_size, in_size).
 
-    Each photo is shrunk to s = round(scale * in_size) px (data.augment's eval transform, antialiased; turned
+    Each photo is shrunk to s = round(scale * in_size) px (augment.augment's eval transform, antialiased; turned
     90 degrees counter-clockwise first when rotate90, as the run saw it), then pasted at offsets(in_size, s, P)
     along `axis` ("y": rows, dim -2; "x": columns, dim -1) and centred on the other axis. Elsewhere the
     canvas is 0 (the mean colour after normalization)."""
@@ -91,7 +84,7 @@ def place(images: torch.Tensor, in_size: int, positions: int, axis: str, *, scal
     size = round(scale * in_size)
     if not 1 <= size < in_size:
         raise ValueError(f"scale={scale} gives a {size} px photo on a {in_size} px canvas; need 1 <= size < in_size")
-    small = data.augment(images, size, train=False, rotate90=rotate90)  # (N, 3, s, s)
+    small = augment.augment(images, size, train=False, rotate90=rotate90)  # (N, 3, s, s)
     canvas = torch.zeros(len(images), positions, 3, in_size, in_size)
     centre = (in_size - size) // 2
     for p, start in enumerate(offsets(in_size, size, positions)):
@@ -103,12 +96,12 @@ def place(images: torch.Tensor, in_size: int, positions: int, axis: str, *, scal
 # ---------------------------------------------------------------------------------------------- features
 def initial_model(run):
     """The run's network at its random init, in eval mode: rebuilt as train._fit builds it
-    (torch.manual_seed(seed); models.build), without touching the caller's random state. Its batch-norm
+    (torch.manual_seed(seed); networks.build), without touching the caller's random state. Its batch-norm
     statistics are still the defaults (mean 0, var 1), which no trained net has: probe() recalibrates them on
     the training half's photos (recalibrate_bn), so the null differs from the trained net in its weights only."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(run.config["seed"])
-        model, _ = models.build(run.config, run.metrics["num_classes"])
+        model, _ = networks.build(run.config, run.metrics["num_classes"])
     return model.eval()
 
 
@@ -123,8 +116,8 @@ def recalibrate_bn(model, images: torch.Tensor, config: dict, batch_size: int = 
         bn.momentum = None  # cumulative average over the batches
     model.train()
     for i in range(0, len(images), batch_size):
-        model(data.augment(images[i:i + batch_size], config["model"]["in_size"], train=False,
-                           rotate90=config["data"].get("rotate90", False)))
+        model(augment.augment(images[i:i + batch_size], config["model"]["in_size"], train=False,
+                              rotate90=config["data"].get("rotate90", False)))
     for bn in bns:
         bn.momentum = 0.1
     return model.eval()

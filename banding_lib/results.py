@@ -124,7 +124,7 @@ class Run:
 
     def model(self):
         """The trained model, in eval mode: the one way to rebuild a run's network."""
-        from .models import build
+        from .networks import build
 
         model, _ = build(self.config, self.metrics["num_classes"])
         model.load_state_dict(self.state_dict())

@@ -10,7 +10,7 @@ import time
 import traceback
 
 from . import config as cfg
-from . import data, models, results, train
+from . import data, networks, results, train
 
 
 class MissingRuns(FileNotFoundError):
@@ -33,9 +33,9 @@ def _worker(config: dict, root) -> float:
 
 
 def _cost(config: dict) -> float:
-    """A run's training FLOPs (models.train_flops x images), for ordering only."""
+    """A run's training FLOPs (networks.train_flops x images), for ordering only."""
     cfg = config["train"]
-    return models.train_flops(config) * cfg["batch_size"] * (cfg["steps"] or cfg["epochs"])
+    return networks.train_flops(config) * cfg["batch_size"] * (cfg["steps"] or cfg["epochs"])
 
 
 def train_many(configs: list[dict], root=None, jobs: int = 2, progress: bool = True) -> int:

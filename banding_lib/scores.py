@@ -20,13 +20,14 @@ import pandas as pd
 import torch
 
 from . import article, config, mechanism, metrics, reduce, results
+from .layers import ARTICLE
 
 COLUMNS = ["profile", "preset", "seed", "folder", "layer", "kind", "row", "col", "row_lo", "row_hi", "col_lo",
            "col_hi", "null", "mirror", "val_top1", "num_classes", "learned", "steps", "train_min",
            "train_flops_per_image", "precision", "cpu", "book", "study"]
 SCORE_FIELDS = ("row", "col", "row_lo", "row_hi", "col_lo", "col_hi", "null")
 # the layers whose pictures the pages draw and score (NMF); every tracked layer gets its W and dW rows
-DRAWN = ("block5.a", "block5.b", *(layer for _, layer in article.ARCH_LAYERS.values()), "features.32")
+DRAWN = ("block5.a", "block5.b", *(path for arch in article.ARCH_LAYERS for path in ARTICLE[arch].drawn))
 DEFAULT = Path("scores.csv")  # beside the executed notebooks (the pages run in book/)
 
 

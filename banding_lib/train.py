@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from . import data, hardware, metrics, models, results
+from . import augment, data, hardware, metrics, networks, results
 from .layers import layer_weight
 
 HEAD_PREFIXES = ("head.", "fc.", "classifier.")  # the classifier: simplified net, GoogLeNet/ResNet, VGG/AlexNet
@@ -100,8 +100,8 @@ def evaluate(model, source, config: dict, device, batch_size: int = 256) -> floa
     model.eval()
     correct = n = 0
     for images, labels in source.epoch(batch_size, shuffle=False, drop_last=False, device=device):
-        x = data.augment(images.to(device), config["model"]["in_size"], train=False,
-                         rotate90=config["data"].get("rotate90", False))
+        x = augment.augment(images.to(device), config["model"]["in_size"], train=False,
+                            rotate90=config["data"].get("rotate90", False))
         with autocast_for(device, config["train"]):
             logits = model(x.contiguous(memory_format=_memory_format(config["train"], device)))
         correct += (logits.argmax(1).cpu() == labels).sum().item()
@@ -218,7 +218,7 @@ def _fit(config, folder, device, rank, world, progress, stop_after):
     train_set, val_set = load_data(config, progress and rank == 0)
     val_subset = val_set.subset(data.stratified_subset(val_set.labels, cfg["val_subset"]))  # same images, every class alike
     torch.manual_seed(seed)
-    model, tracked = models.build(config, train_set.num_classes)
+    model, tracked = networks.build(config, train_set.num_classes)
     done = {"step": 0, "history": [], "elapsed": 0.0, "images": 0, "running": [],
             "init": {name: layer_weight(model, name).clone() for name in tracked}}
     model.to(device, memory_format=_memory_format(cfg, device))
@@ -278,8 +278,8 @@ def _inputs(images, config: dict, step: int, rank: int, device) -> torch.Tensor:
     same crops and flips as an uninterrupted one."""
     cfg = config["train"]
     g = torch.Generator().manual_seed(config["seed"] * 1_000_003 + step * 7919 + rank)
-    x = data.augment(images.to(device, non_blocking=True), config["model"]["in_size"], train=True,
-                     crop_scale=tuple(cfg["crop_scale"]), generator=g, **_interventions(config))
+    x = augment.augment(images.to(device, non_blocking=True), config["model"]["in_size"], train=True,
+                        crop_scale=tuple(cfg["crop_scale"]), generator=g, **_interventions(config))
     return x.contiguous(memory_format=_memory_format(cfg, device))
 
 
@@ -305,7 +305,7 @@ def _write_results(config, folder, model, tracked, done, val_top1, wall, num_cla
                   "banding": {n: {"W": metrics.score(final[n]).as_dict(), "dW": metrics.score(final[n], init[n]).as_dict()}
                               for n in tracked}},
         "steps": done["step"], "images": done["images"], "wall_s": wall,
-        "train_flops_per_image": models.train_flops(config, num_classes), "img_per_s": done["images"] / max(wall, 1e-9),
+        "train_flops_per_image": networks.train_flops(config, num_classes), "img_per_s": done["images"] / max(wall, 1e-9),
         "num_classes": num_classes, "tracked": tracked, "world_size": world, "provenance": provenance(),
         "sha256": {name: results.sha256(folder / name) for name in ("weights.pt", "model.pt")},
     }, folder / "metrics.json")

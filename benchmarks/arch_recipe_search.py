@@ -70,7 +70,7 @@ def configs(names, seeds=(0,)) -> dict:
 
 def row(name: str, seed: int, run: results.Run) -> dict:
     from banding_lib.architectures import ARTICLE_LAYERS
-    from banding_lib.models import train_flops
+    from banding_lib.networks import train_flops
 
     arch, changes, _ = CANDIDATES[name]
     m, layer = run.metrics, ARTICLE_LAYERS[arch][0]

@@ -64,7 +64,7 @@ def configs(names, seeds=(0,)) -> dict:
 
 
 def row(name: str, seed: int, run: results.Run) -> dict:
-    from banding_lib.models import train_flops
+    from banding_lib.networks import train_flops
 
     m = run.metrics
     band = m["final"]["banding"]["block5.b"]["W"]

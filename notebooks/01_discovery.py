@@ -35,13 +35,12 @@ import functools
 from IPython.display import Markdown, display
 
 from banding_lib import article, config, metrics, panels, plots, pretrained, reduce, render, runner
-from banding_lib.layers import layer_weight
+from banding_lib.layers import ARTICLE, layer_weight
 
 config.validate_params(profile=profile, results_root=results_root)
 render.use_offline_renderer("static")
 model = functools.cache(pretrained.quietly)  # torchvision's pretrained model, or None offline
-PANEL = {"googlenet": "inception5b.branch3.1", "resnet50": "layer4.2.conv2", "vgg19": "features.32",
-         "alexnet": "features.10"}  # the layers of the article's model-zoo panels (VGG19: conv5_3)
+PANEL = {arch: layer.panel for arch, layer in ARTICLE.items()}  # the layers of the article's model-zoo panels
 
 
 def picture(arch, layer=None):
@@ -73,9 +72,9 @@ display(Markdown(
 # grids says.
 
 # %% tags=["hide-input"]
-mixed5b, g_label = picture("googlenet", "inception5b.branch3.1")
+mixed5b, g_label = picture("googlenet", ARTICLE["googlenet"].path)
 if model("googlenet") is not None:
-    TYPICAL = "inception3a.branch3.1"  # mixed3a's 5x5 branch
+    TYPICAL = ARTICLE["googlenet"].typical  # mixed3a's 5x5 branch
     display(plots.layer_grid(reduce.reduction(layer_weight(model("googlenet"), TYPICAL)),
                              title=f"mixed3a ({TYPICAL}) — {g_label}", columns=32, pixel=4))
 else:
@@ -88,7 +87,7 @@ display(plots.layer_grid(mixed5b, title=f"mixed5b (3x3 in torchvision, 5x5 in th
 # ## Figure 2: ResNet50 and VGG19
 
 # %% tags=["hide-input"]
-found = {"googlenet": "inception5b.branch3.1", "resnet50": "layer4.2.conv2", "vgg19": "features.34"}
+found = {arch: layer.path for arch, layer in ARTICLE.items() if layer.figure}  # the layers the article retrained
 for arch in ("resnet50", "vgg19"):
     red, label = picture(arch, found[arch])
     layer = found[arch] if model(arch) is not None else PANEL[arch]
@@ -129,10 +128,10 @@ display(Markdown(f"*Panels headed \"article\": {panels.CREDIT}; every panel scor
 # fc6's weight energy per input row (each fc6 neuron's weights viewed as (256, 6, 6)).
 
 # %% tags=["hide-input"]
-conv5, a_label = picture("alexnet", "features.10")
+conv5, a_label = picture("alexnet", PANEL["alexnet"])
 display(plots.layer_grid(conv5, title=f"AlexNet conv5 — {a_label}", columns=32, pixel=4))
 s5 = conv5.score
-art = article.article_shares()["alexnet_pretrained", "features.10"]
+art = article.article_shares()["alexnet_pretrained", PANEL["alexnet"]]
 text = f"conv5 pictures: row {s5.row:.2f}, column {s5.col:.2f} (the article's own reading {art[0]:.2f} / {art[1]:.2f})"
 if model("alexnet") is not None:
     fc6 = pretrained.fc6_by_position(model("alexnet"))

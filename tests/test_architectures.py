@@ -7,9 +7,8 @@ from torch import nn
 
 from banding_lib import architectures
 from banding_lib.config import ARCHITECTURES, RUNS
-from banding_lib.architectures import (ARCHS, ARTICLE_LAYERS, TYPICAL_LAYERS, last_map_shape,
-                                       torchvision_net)
-from banding_lib.layers import get_layer, layer_weight
+from banding_lib.architectures import ARCHS, ARTICLE_LAYERS, last_map_shape, torchvision_net
+from banding_lib.layers import ARTICLE, get_layer, layer_weight
 
 TINY = dict(num_classes=10, width=1 / 16, in_size=64)
 
@@ -47,10 +46,26 @@ def test_preset_trains_one_step(name):
 @pytest.mark.parametrize("arch", ARCHS)
 @pytest.mark.parametrize("head", ["gap", "flatten"])
 def test_article_layers_resolve(arch, head):
+    """Every layer of the table (layers.ARTICLE) is a conv of torchvision's net with the table's kernel."""
     model = torchvision_net(arch, head=head, **TINY)
-    for name in ARTICLE_LAYERS[arch] + ((TYPICAL_LAYERS[arch],) if arch in TYPICAL_LAYERS else ()):
-        get_layer(model, name)
-        assert layer_weight(model, name).shape[-2:] == (3, 3)  # torchvision's googlenet: 3x3, not 5x5
+    layer = ARTICLE[arch]
+    for name in (layer.path, layer.panel) + ((layer.typical,) if layer.typical else ()):
+        assert layer_weight(model, name).shape[-2:] == (layer.kernel, layer.kernel)
+    assert layer.kernel == 3  # torchvision's googlenet too: 3x3 where the original InceptionV1 has 5x5
+
+
+def test_one_table_of_the_article_layers():
+    assert tuple(ARTICLE) == ARCHS
+    assert ARTICLE_LAYERS["vgg19"] == ("features.32", "features.34")  # the model zoo's conv5_3, then conv5_4
+    assert ARTICLE_LAYERS["googlenet"] == ("inception5b.branch3.1",)
+    from banding_lib import article, networks, panels
+
+    assert article.ARCH_LAYERS == {"googlenet": ("9", "inception5b.branch3.1"), "resnet50": ("10", "layer4.2.conv2"),
+                                   "vgg19": ("11", "features.34")}
+    assert networks.NETWORKS["googlenet"].load()[1] == ("inception5b.branch3.1", "inception3a.branch3.1")
+    assert {k for k in panels.PANELS if k[0].endswith("_pretrained")} == {
+        ("googlenet_pretrained", "inception5b.branch3.1"), ("resnet50_pretrained", "layer4.2.conv2"),
+        ("vgg19_pretrained", "features.32"), ("alexnet_pretrained", "features.10")}
 
 
 @pytest.mark.parametrize("arch", ARCHS)

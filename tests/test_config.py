@@ -77,11 +77,11 @@ def test_the_book_trains_every_run_once(tmp_path):
 def test_every_run_of_the_book_builds_on_every_profile(profile):
     import torch
 
-    from banding_lib import models
+    from banding_lib import networks
 
     with torch.device("meta"):  # shapes only: full-width nets in no time and no memory
         for c in config.book_configs(profile):
-            models.build(c, 10)
+            networks.build(c, 10)
 
 
 def _run_names(monkeypatch, bf16: bool) -> dict:

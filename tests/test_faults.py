@@ -39,8 +39,8 @@ def _cli(*args) -> list[str]:
 _STEP_PRINTER = textwrap.dedent("""
     # `python -m banding_lib ...` that prints "step N" (N = steps completed) as each training step starts.
     import sys
-    from banding_lib import data
-    augment, done = data.augment, [0]
+    from banding_lib import augment as augmentation
+    augment, done = augmentation.augment, [0]
 
     def counting(*args, train, **kwargs):
         if train:
@@ -48,7 +48,7 @@ _STEP_PRINTER = textwrap.dedent("""
             done[0] += 1
         return augment(*args, train=train, **kwargs)
 
-    data.augment = counting
+    augmentation.augment = counting
     from banding_lib.__main__ import main
     sys.exit(main(sys.argv[1:]))
 """)

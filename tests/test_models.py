@@ -213,3 +213,21 @@ def test_y_pool_is_the_mirror_of_x_pool():
     x, y = XPoolHead(4, 3, 5), YPoolHead(4, 3, 5)
     t = torch.rand(2, 4, 3, 3)
     assert torch.allclose(x.features(t), y.features(t.transpose(2, 3)))
+
+
+@pytest.mark.parametrize("head", list(models.HEADS))
+def test_every_head_of_the_table_builds_and_describes_itself(head):
+    """One table (models.HEADS) builds each head and labels it in the architecture diagram; every run's head is in it."""
+    model = models.simplified_net(10, head=head, groups=8, **TINY)
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    assert models.describe(model)[-1]["pooling"] == models.HEADS[head].pooling
+    assert {RUNS[p]["model"]["head"] for p in SIMPLIFIED} <= set(models.HEADS)
+
+
+def test_the_diagram_says_what_each_head_pools():
+    words = {h: models.describe(models.simplified_net(10, head=h, groups=8, **TINY))[-1]["pooling"]
+             for h in ("gap", "x", "xy", "groups")}
+    assert words == {"gap": "global average pool", "x": "average over x", "xy": "average over x and over y",
+                     "groups": "an FC per channel group over every position (no pooling)"}
+    with pytest.raises(ValueError, match="valid heads: gap, flatten"):
+        models.make_head("avg", 16, 4, 10, n_masks=3, groups=4, hidden=32)

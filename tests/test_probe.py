@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from banding_lib import config, data, models, probe, results, train
+from banding_lib import augment, config, data, models, probe, results, train
 
 IN = 32  # canvas side of the hand-built nets
 
@@ -50,7 +50,7 @@ def photos():
 
 def test_place_puts_the_shrunk_photo_at_each_offset_on_a_mean_grey_canvas(photos):
     canvas = probe.place(photos[:2], IN, 3, "y", scale=0.5)  # (2, 3, 3, 32, 32)
-    small = data.augment(photos[:2], 16, train=False)
+    small = augment.augment(photos[:2], 16, train=False)
     assert canvas.shape == (2, 3, 3, IN, IN)
     for p, top in enumerate(probe.offsets(IN, 16, 3)):  # 0, 8, 16; centred on x at 8
         assert torch.equal(canvas[:, p, :, top:top + 16, 8:24], small)
@@ -61,7 +61,7 @@ def test_place_puts_the_shrunk_photo_at_each_offset_on_a_mean_grey_canvas(photos
 
 def test_place_rotates_the_photo_of_a_rotated_run_before_placing_it(photos):
     canvas = probe.place(photos[:2], IN, 3, "x", scale=0.5, rotate90=True)
-    rotated = torch.rot90(data.augment(photos[:2], 16, train=False), 1, dims=(-2, -1))
+    rotated = torch.rot90(augment.augment(photos[:2], 16, train=False), 1, dims=(-2, -1))
     assert torch.equal(canvas[:, 2, :, 8:24, 16:32], rotated)  # moved along the canvas's x, rotated content
 
 

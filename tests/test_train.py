@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from banding_lib import config, models, results, runner, train
+from banding_lib import config, models, networks, results, runner, train
 from banding_lib.config import PROFILES, resolve
 from banding_lib.layers import layer_weight
 
@@ -32,7 +32,7 @@ def test_every_preset_trains_and_scores_its_tracked_layers(preset, tmp_path):
     m = json.loads((folder / "metrics.json").read_text())
     assert m["steps"] == 2 and [h["step"] for h in m["history"]] == [1, 2]
     assert math.isfinite(m["final"]["loss"]) and all(math.isfinite(h["loss"]) for h in m["history"])
-    _, tracked = models.build(cfg, m["num_classes"])
+    _, tracked = networks.build(cfg, m["num_classes"])
     assert m["tracked"] == tracked and set(m["final"]["banding"]) == set(tracked)
     for name in tracked:
         for kind in ("W", "dW"):
@@ -183,9 +183,9 @@ def test_layer_table_overrides_reach_the_model_and_the_folder_key(tmp_path):
     short = resolve("baseline", "smoke", 0, blocks=["block0", "block1", "block2", "block5"])
     k3 = resolve("baseline", "smoke", 0, kernels=[7, 3, 3, 3, 3, 3])
     assert len({results.run_dir(c, tmp_path) for c in (base, short, k3)}) == 3
-    model, tracked = models.build(short, 10)
+    model, tracked = networks.build(short, 10)
     assert "block4.e" not in tracked and {"block5.a", "block5.b", "block0.a"} <= set(tracked)
-    assert models.build(k3, 10)[0].get_submodule("block5.b").conv.kernel_size == (3, 3)
+    assert networks.build(k3, 10)[0].get_submodule("block5.b").conv.kernel_size == (3, 3)
 
 
 def test_train_many_reports_a_failed_run_and_trains_the_others(tmp_path, capsys):
