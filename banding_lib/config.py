@@ -134,7 +134,8 @@ SMALL_DATA_RECIPE = {"googlenet": {"weight_decay": 5e-4, "init_scale": 1.0},
                      "vgg19": {"weight_decay": 5e-4}}
 # A profile's LR (for the network's family) times this: plain VGG19 (no batch norm) does not start learning at
 # the LR that suits the others (cpu profile: loss stuck at ln 10 for 600 steps at 0.05 and 0.02); VGG was
-# trained at 0.01 per 256.
+# trained at 0.01 per 256. An architecture's own lr in a profile (the cpu profile's VGG19 with batch norm) is
+# taken as written.
 LR_SCALE = {"vgg19": 0.2}
 THREE_SEEDS = (0, 1, 2)  # for the runs whose comparison carries the article's claim
 

@@ -34,7 +34,10 @@ from banding_lib import config, findings, plots, render, scores, study, tables
 
 config.validate_params(profile=profile)
 render.use_offline_renderer("static")
-frame = study.frame(scores.load(profile), profile)
+every = scores.load(profile)
+frame = study.frame(every, profile)
+measured = (f"measured on {', '.join(sorted(set(every.cpu.dropna())))} in {', '.join(sorted(set(every.precision.dropna())))}"
+            if "cpu" in every else "")
 SMALL = [{"selector": "", "props": "font-size: 0.8em"}]  # wide tables: within the text column
 
 # %% [markdown]
@@ -106,6 +109,9 @@ display(Markdown(study.contrast_finding(gap_over_training)))
 # the 95 % interval; `val. acc.`: top-1 on the whole validation split of the profile's photo set.
 
 # %% tags=["hide-input"]
+if measured:
+    display(Markdown(f"`CPU-min`: minutes of one CPU thread, two runs at a time, {measured}; `GPU-s (est.)`: the "
+                     "run's training FLOPs divided by an assumed GPU speed (`study.GPU_FLOPS`), an estimate, not a measurement."))
 display(study.table(frame).style.format(precision=3).set_table_styles(SMALL))
 
 # %% [markdown]
