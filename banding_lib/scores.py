@@ -6,7 +6,8 @@
 
 One row per (run, layer, kind) of every run the book shows (config.book_configs: every preset with its seeds,
 and the scale study's points), for every layer the run tracks: kind "W" (raw weight) and "dW" (weight minus
-its init) come from the run's metrics; for the layers the pages draw (DRAWN), "NMF" scores the reduced
+its init), scored here from the saved weights (training's own log of them is not read: a metric change needs no
+retraining); for the layers the pages draw (DRAWN), "NMF" scores the reduced
 pictures (reduce.reduction, which this step fills the cache of), with their left-right symmetry ("mirror"). `book` marks the runs of the
 table of runs, `study` names the scale-study points a run is (a run can be both: the profile itself is the
 baseline's seed 0).
@@ -36,7 +37,9 @@ class MissingScores(FileNotFoundError):
 
 
 def run_rows(run: results.Run) -> list[dict]:
-    """The rows of one finished run: W and dW of its metrics and the NMF score of every tracked layer."""
+    """The rows of one finished run, every score computed here from its saved weights (a change to the metric
+    reaches every run with `make scores`, no retraining): W (raw weight) and dW (minus its initialization) of
+    every tracked layer, and the NMF score of the drawn ones."""
     m, final = run.metrics, run.metrics["final"]
     base = {"profile": run.config["profile"], "preset": run.name, "seed": run.config["seed"], "folder": run.path.name,
             "val_top1": final["val_top1"], "num_classes": m["num_classes"],
@@ -45,8 +48,9 @@ def run_rows(run: results.Run) -> list[dict]:
             "precision": run.config.get("train", {}).get("precision", ""), "cpu": _cpu_words(m.get("provenance", {}))}
     rows = []
     for layer in run.weights:
-        for kind in ("W", "dW"):
-            rows.append({**base, "layer": layer, "kind": kind, **{k: final["banding"][layer][kind][k] for k in SCORE_FIELDS}})
+        for kind, score in (("W", metrics.score(run.weights[layer])),
+                            ("dW", metrics.score(run.weights[layer], run.init[layer]))):
+            rows.append({**base, "layer": layer, "kind": kind, **{k: getattr(score, k) for k in SCORE_FIELDS}})
         if layer in DRAWN:
             red = reduce.reduction(run.weights[layer])
             rows.append({**base, "layer": layer, "kind": "NMF", **{k: getattr(red.score, k) for k in SCORE_FIELDS},
