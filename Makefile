@@ -8,7 +8,7 @@ PROFILE ?= cpu
 BANDING_RESULTS ?= $(abspath results)
 export BANDING_RESULTS
 
-.PHONY: install test test-all book html bench clean runs scores notebooks pages FORCE
+.PHONY: install test test-all book html bench clean runs scores notebooks pages pack FORCE
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -22,6 +22,9 @@ test: install  ## fast tests (slow ones: make test-all)
 
 test-all: install
 	$(PY) -m pytest -q
+
+pack: install  ## the photo pack (git-ignored pack/, ~40 MiB) that travels to a GPU: benchmarks/gpu_science.py reads it
+	$(PY) -m banding_lib pack --out pack
 
 bench: install  ## benchmarks (not tests): tables + benchmarks/out/*.json; BENCH_ARGS="--book" also times make book
 	$(PY) benchmarks/run.py all $(BENCH_ARGS)

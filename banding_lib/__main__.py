@@ -4,6 +4,7 @@
   python -m banding_lib train PRESET [PRESET ...] --profile {smoke,cpu,gpu-small,gpu} --seed N [--results DIR]
                               [--data PATH] [--jobs J] [--set KEY=VALUE ...] [--quiet]
   python -m banding_lib scores --profile cpu [--out book/scores.csv]   (every score the book shows: `make scores`)
+  python -m banding_lib pack [--dataset imagenette2-160] [--data PATH] [--out pack]   (the photo pack: `make pack`)
   python -m banding_lib presets
   python -m banding_lib scan MODEL [--checkpoint FILE | --run RESULTS_FOLDER] [--layer NAME ...]
 
@@ -90,6 +91,15 @@ def _scores(args) -> int:
     return code
 
 
+def _pack(args) -> int:
+    from . import pack
+
+    manifest = pack.write_pack(args.dataset, args.out, args.data, size=args.size, quality=args.quality, val=args.val,
+                               progress=not args.quiet)
+    print(f"pack: {pack.summary(manifest)} -> {args.out}")
+    return 0
+
+
 def _scan(args) -> int:
     import torch
 
@@ -136,6 +146,16 @@ def main(argv=None) -> int:
     sc.add_argument("--out", default="book/scores.csv", help="the CSV to write (default book/scores.csv)")
     sc.add_argument("--results", default=None, help="results root (default $BANDING_RESULTS or ./results)")
     sc.set_defaults(func=_scores)
+    pk = sub.add_parser("pack", help="the photo pack: training photos and a fixed validation subset, re-encoded "
+                        "small enough to travel with the checkout (read it with --data PACK)")
+    pk.add_argument("--dataset", default="imagenette2-160", help="photo set name or path (default imagenette2-160)")
+    pk.add_argument("--data", default=None, help="the folder holding the photo sets (default: as `train`)")
+    pk.add_argument("--out", default="pack", help="the pack's folder, replaced if it holds a pack (default pack)")
+    pk.add_argument("--size", type=int, default=128, help="px, short side resized then centre-cropped (default 128)")
+    pk.add_argument("--quality", type=int, default=75, help="JPEG quality (default 75)")
+    pk.add_argument("--val", type=int, default=1000, help="validation photos kept, class-stratified (default 1000)")
+    pk.add_argument("--quiet", action="store_true", help="no progress bar")
+    pk.set_defaults(func=_pack)
     p = sub.add_parser("presets", help="list the presets")
     p.set_defaults(func=_presets)
     s = sub.add_parser("scan", help="banding score of every conv layer of a model")
