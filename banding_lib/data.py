@@ -254,6 +254,11 @@ class InMemory:
     def subset(self, index: torch.Tensor) -> "InMemory":
         return InMemory(self.images[index], self.labels[index], self.num_classes)
 
+    def to(self, device) -> "InMemory":
+        """The split with its images on `device` (labels stay on the CPU, where evaluation counts): on a GPU each
+        batch is then sliced where it is augmented and trained on, and never crosses the bus."""
+        return InMemory(self.images.to(device), self.labels, self.num_classes)
+
     def epoch(self, batch_size: int, *, seed: int = 0, epoch: int = 0, rank: int = 0, world: int = 1,
               shuffle: bool = True, drop_last: bool = True, skip: int = 0, device=None):
         """(uint8 images, labels) batches of this rank, from the `skip`-th batch on."""
