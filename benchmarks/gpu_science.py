@@ -387,6 +387,9 @@ def print_plan(report: dict, probe: dict) -> None:
           f"{flops / 1e9:.1f} GFLOP a training image: {images * flops / 1e15:.2f} PFLOP, at the measured "
           f"{rate * flops / 1e12:.1f} TFLOP/s {images / rate:.0f} s of steps; {p['expected_runs_s']:.0f} s in all "
           f"with records and overheads ({p['how']})", flush=True)
+    if p["expected_runs_s"] > p["seconds_for_runs"]:  # even one epoch a run does not fit: say so before, not after
+        print(f"plan: over the {p['seconds_for_runs']:.0f} s left; the runs that would end after the budget and "
+              f"{GRACE_S} s are skipped, the first ones kept", flush=True)
 
 
 def parse(argv=None) -> argparse.Namespace:

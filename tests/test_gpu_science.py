@@ -2,6 +2,7 @@
 rehearsal end to end without pandas or altair (benchmarks/gpu_science.py), its rows against the scores step's, the
 GPU-resident data path's CPU side, and the book's section with and without results (banding_lib.gpu_results)."""
 import csv
+import importlib.util
 import json
 import subprocess
 import sys
@@ -14,8 +15,9 @@ from PIL import Image
 from banding_lib import data, gpu_results, pack, scores, train, verdict
 from conftest import ROOT, fake_run, fake_scores
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import gpu_science  # noqa: E402
+spec = importlib.util.spec_from_file_location("gpu_science", ROOT / "benchmarks" / "gpu_science.py")
+gpu_science = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(gpu_science)
 
 
 def photo_tree(folder: Path, n: int = 200, size: int = 48) -> Path:
