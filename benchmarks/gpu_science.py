@@ -223,8 +223,8 @@ def warm_up(cfg_all: dict, device, counts: tuple[int, int] = WARM_STEPS) -> dict
     train.banding(model, tracked, init)
     record_s = time.perf_counter() - t0
     batch = cfg_all["train"]["batch_size"]
-    return {"load_s": load_s, "classes": train_set.num_classes, "n_train": len(train_set), "n_val": len(val_set), "step_s": step_s["device"],
-            "record_s": record_s, "img_per_s": {k: batch / v for k, v in step_s.items()},
+    return {"load_s": load_s, "classes": train_set.num_classes, "n_train": len(train_set), "n_val": len(val_set),
+            "step_s": step_s["device"], "record_s": record_s, "img_per_s": {k: batch / v for k, v in step_s.items()},
             "photos_on": "device" if train_set.images.device.type == "cuda" else "host",
             "untimed_steps": counts[0], "timed_steps": counts[1]}
 
@@ -294,7 +294,8 @@ def run_summary(run: results.Run, wall_s: float, flops: float, peaks: dict, devi
             "steps": m["steps"], "train_s": m["wall_s"], "wall_s": wall_s, "overhead_s": wall_s - m["wall_s"],
             "img_per_s": rate, "tflop_per_s": flops * rate / 1e12,
             "mfu": {k: flops * rate / 1e12 / v for k, v in peaks.items() if v},
-            "peak_memory_gib": torch.cuda.max_memory_allocated() / 2 ** 30 if torch.device(device).type == "cuda" else None,
+            "peak_memory_gib": (torch.cuda.max_memory_allocated() / 2 ** 30
+                                if torch.device(device).type == "cuda" else None),
             "nmf": nmf}
 
 
@@ -342,6 +343,8 @@ def _finish(report: dict, started: float) -> None:
 
 
 def main(argv=None) -> int:
+    """Verify the pack, warm up, plan, print the plan, then train, score and write each run; 0 when every run
+    finished, 1 when some were skipped for time, 2 without CUDA (and not rehearsing)."""
     args = parse(argv)
     started = time.perf_counter()
     device = torch.device("cpu" if args.rehearse else "cuda")
@@ -356,7 +359,8 @@ def main(argv=None) -> int:
     probe = configs(Path(args.pack), args.rehearse)[0]
     warm = warm_up(probe, device, REHEARSAL_WARM_STEPS if args.rehearse else WARM_STEPS)
     report = {"what": __doc__.split("\n")[0], "rehearsal": args.rehearse, "command": [sys.executable, *sys.argv],
-              "date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "peak_tflops": peak_tflops(device), "warm_up": warm, "compile": COMPILE,
+              "date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "peak_tflops": peak_tflops(device), "warm_up": warm,
+              "compile": COMPILE,
               "flops_per_image": networks.train_flops(probe, warm["classes"]), "runs": [], "skipped": [],
               "provenance": provenance(manifest), "learned_at": LEARNED_AT_SCALE}
     budget = REHEARSAL_BUDGET_S if args.rehearse else args.budget
@@ -368,9 +372,15 @@ def main(argv=None) -> int:
     report["settings"] = {"profile": PROFILE, "model": todo[0]["model"], "train": todo[0]["train"],
                           "epochs": report["plan"]["epochs"], "input": f"{todo[0]['model']['in_size']}-px crops "
                           f"resampled from the pack's {manifest['size']}-px photos (upsampled where larger)"}
-    train_all(todo, out, root, report, (started, started + budget + GRACE_S), device)
-    report["wall_s"] = time.perf_counter() - started
-    results.save_json(report, out / "gpu_science.json")
+    results.save_json(report, out / "gpu_science.json")  # the plan and the warm-up's rates come back whatever follows
+    try:
+        train_all(todo, out, root, report, (started, started + budget + GRACE_S), device)
+    except Exception as err:  # a run that fails still leaves the report, naming it, beside the runs before it
+        report["error"] = f"{type(err).__name__}: {err}"
+        raise
+    finally:
+        report["wall_s"] = time.perf_counter() - started
+        results.save_json(report, out / "gpu_science.json")
     print(f"done in {report['wall_s']:.0f} s: {len(report['runs'])} runs, skipped {report['skipped'] or 'none'}")
     return 0 if report["runs"] and not report["skipped"] else 1
 
