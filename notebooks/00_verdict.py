@@ -28,7 +28,7 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, findings, panels, plots, reduce, runner, scores, tables, verdict
+from banding_lib import article, config, findings, gpu_results, panels, plots, reduce, runner, scores, tables, verdict
 
 config.validate_params(profile=profile, results_root=results_root)
 frame = scores.load(profile)
@@ -68,6 +68,9 @@ display(tables.scores_link(what="every number on this page"))
 # article's own pictures of those layers. Figure 4 is the architecture, drawn
 # from the code that builds it. The follow-ups the article proposed but never ran have no claim to grade; their
 # results are on [Follow-ups](05_follow_ups).
+
+# %% tags=["hide-input"]
+display(Markdown(gpu_results.section(level=2)))
 
 # %% [markdown]
 # ## The same grades in the other precision

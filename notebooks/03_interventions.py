@@ -25,7 +25,7 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, findings, panels, plots, reduce, render, runner, scores, tables, verdict, widgets
+from banding_lib import article, config, findings, gpu_results, panels, plots, reduce, render, runner, scores, tables, verdict, widgets
 
 config.validate_params(profile=profile, results_root=results_root)
 render.use_offline_renderer("static")
@@ -166,6 +166,9 @@ for p in article.PERSISTING:
 # weights, −35 channel 35's negative weights. In a running notebook (`jupyter lab
 # notebooks/03_interventions.py` with jupytext), the cell after this one adds a live picker for every run and
 # layer.
+
+# %% tags=["hide-input"]
+display(Markdown(gpu_results.section(level=2)))  # figures 5-8 at the article's own scale, where a GPU ran them
 
 # %% tags=["hide-input"]
 widgets.static_neuron_picker_for(red("baseline"), layer="block5.b",
