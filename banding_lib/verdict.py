@@ -212,8 +212,10 @@ def headline(verdicts: pd.DataFrame) -> str:
     if counts.get("not reproduced", 0):
         parts.append(f"Not reproduced: {named('not reproduced')}.")
     if counts.get("inconclusive", 0):
+        n = counts["inconclusive"]
         figures = ", ".join("the persisting variants" if f == "text" else f"figure {f}"
                             for f in dict.fromkeys(graded[graded.grade == "inconclusive"].figure))
-        parts.append(f"Untested: the claims of {figures}, whose runs stay below the learning target (val. top-1 "
-                     f"{article.LEARNED:g} x chance; {article.LEARNED_TORCHVISION:.2f} for a retrained torchvision net).")
+        what = named("inconclusive") if n <= 3 else f"the claims of {figures}"  # a few by name, many by figure
+        parts.append(f"Untested: {what}, whose runs stay below the learning target (val. "
+                     f"top-1 {article.LEARNED:g} x chance; {article.LEARNED_TORCHVISION:.2f} for a retrained torchvision net).")
     return " ".join(parts)

@@ -34,7 +34,8 @@ def test_a_claim_on_a_run_that_did_not_learn_is_inconclusive_and_said_so():
     table = verdict.table(fake_scores(_runs(rotated_acc=0.15)))
     assert verdict.grade_of(table, "rotated", "block5.b") == "inconclusive"
     assert verdict.line(table, "6") == "Figure 6: inconclusive (0 of 1 claims reproduced, 1 inconclusive)"
-    assert "could not be tested here" in verdict.headline(table) and "the claims of figure 6," in verdict.headline(table)
+    claim = table[table.grade == "inconclusive"]["the article"].iloc[0]
+    assert "could not be tested here" in verdict.headline(table) and f"Untested: {claim} (fig. 6)," in verdict.headline(table)
 
 
 def test_the_table_says_how_many_seeds_pass_and_a_split_is_at_threshold():
