@@ -149,16 +149,20 @@ def sample(red, count: int = 10) -> np.ndarray:
 
 
 def side_by_side(reductions: dict, count: int = 10, columns: int = 3, per_row: int = 5, title=None) -> alt.ConcatChart:
-    """Layers to compare, each as a few neurons (`sample`) at one tile size: {label: reduce.Reduction}, e.g. the
+    """Layers to compare, each as a few neurons (`sample`) at one tile size: {label: reduce.Reduction} (a label a
+    string, or a tuple of lines), e.g. the
     baseline's 5b beside an intervention's, `columns` panels a row, `per_row` neurons a panel row. Each panel's
     subtitle is its layer's row / column share (the pictures' banding score); the full grids are layer_grid's."""
     side = max(max(r.pictures.shape[1:3]) for r in reductions.values())
     pixel, spacing = max(6, math.ceil(MIN_TILE / side)), 16
     fit = (COLUMN_WIDTH - spacing * (columns - 1)) // columns  # px a panel may take
     per_row = max(1, min(per_row, (fit + pixel) // ((side + 1) * pixel)))
+    # a label may be a tuple of lines (the last ones set under the first, as the subtitle's first lines)
+    lines = lambda label: list(label) if isinstance(label, tuple) else [label]
     panels = [weight_grid(red.pictures, order=sample(red, count), columns=per_row, pixel=pixel).properties(
-        title=alt.TitleParams(label, subtitle=f"row {red.score.row:.2f} / col {red.score.col:.2f}", anchor="start",
-                              fontSize=12, limit=fit)) for label, red in reductions.items()]
+        title=alt.TitleParams(lines(label)[0], subtitle=[*lines(label)[1:], f"row {red.score.row:.2f} / col "
+                              f"{red.score.col:.2f}"], anchor="start", fontSize=12, limit=fit))
+        for label, red in reductions.items()]
     return alt.concat(*panels, columns=columns, spacing=spacing, title=chart_title(title))
 
 

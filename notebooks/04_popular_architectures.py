@@ -42,11 +42,11 @@ credit = f"*Panels headed \"article\": {panels.CREDIT}; every panel scored by th
 
 
 def label(arch, variant):
-    """'this book: rotated 90° (val. 0.64; seed 0 of 2)' from the scores of every seed of the run."""
+    """('this book: rotated 90°', 'val. 0.64, seed 0 of 2'), the seeds counted in the scores of the run."""
     preset = f"{arch}_{variant}"
     f = frame[(frame.preset == preset) & (frame.kind == "NMF")]
-    return (f"this book: {VARIANTS[variant]} (val. {runs[preset].metrics['final']['val_top1']:.2f}; seed 0 of "
-            f"{f.seed.nunique()})")
+    return (f"this book: {VARIANTS[variant]}",
+            f"val. {runs[preset].metrics['final']['val_top1']:.2f}, seed 0 of {f.seed.nunique()}")
 
 
 def compare(arch, layer, figure):

@@ -31,11 +31,13 @@ from banding_lib import config, explorer, panels, reduce, runner
 
 config.validate_params(profile=profile, results_root=results_root)
 loaded = runner.load(list(config.RUNS), profile, None, results_root)
-LAYERS = ("block5.a", "block5.b")  # the simplified net's; an architecture's: every layer its runs track
+LAYERS = ("block5.b", "block5.a")  # the simplified net's, the figure's layer first; an architecture's: all it tracks
 
 
 def layers(run):
-    return [layer for layer in run.weights if run.config["arch"] != "simplified" or layer in LAYERS]
+    if run.config["arch"] != "simplified":
+        return list(run.weights)
+    return [layer for layer in LAYERS if layer in run.weights]
 
 
 def about(preset, run):
@@ -49,6 +51,7 @@ for run, layer in panels.PANELS:
     theirs.setdefault(f"article: {run}", {})[layer] = explorer.entry(panels.reduction(run, layer), "the article's panel")
 page = explorer.explorer_html({**runs, **theirs}, first=next(k for k in runs if k.startswith("baseline ·")))
 display(HTML(page))
-display(Markdown(f"{len(runs)} runs of this book ({sum(len(v) for v in runs.values())} layers) and "
-                 f"{len(theirs)} of the article's panels; the explorer's data weighs {len(page.encode()) / 1e6:.2f} MB. "
+display(Markdown(f"{len(runs)} trained networks of this book (every run, every seed; {sum(len(v) for v in runs.values())} "
+                 f"layers) and the article's panels of {len(theirs)} experiments; the explorer's data weighs "
+                 f"{len(page.encode()) / 1e6:.2f} MB. "
                  f"*Entries headed \"article\": {panels.CREDIT}.*"))

@@ -143,7 +143,9 @@ def test_side_by_side_draws_a_spread_sample_of_each_layer_at_one_tile_size():
     spec = plots.side_by_side({"baseline": a, "rotated": b}, count=10, title="5b").to_dict()
     panels = spec["concat"]
     assert [p["title"]["text"] for p in panels] == ["baseline", "rotated"]
-    assert panels[0]["title"]["subtitle"] == f"row {a.score.row:.2f} / col {a.score.col:.2f}"
+    assert panels[0]["title"]["subtitle"] == [f"row {a.score.row:.2f} / col {a.score.col:.2f}"]
+    lined = plots.side_by_side({("ours: rotated", "val. 0.70, seed 0 of 2"): b}).to_dict()["concat"][0]["title"]
+    assert lined["text"] == "ours: rotated" and lined["subtitle"] == ["val. 0.70, seed 0 of 2", f"row {b.score.row:.2f} / col {b.score.col:.2f}"]
     shown = plots.inline_frame(panels[0]).drop_duplicates("n")
     assert len(shown) == 10 and shown.n.iloc[0] == plots.medoid(a.pictures)  # a typical neuron first
     assert list(shown.n) == list(plots.sample(a, 10)) and shown.n.nunique() == 10  # spread through the order
