@@ -165,7 +165,7 @@ def arch_recipe_search(path=ARCH_RECIPE_SEARCH) -> dict | None:
     if not Path(path).exists():
         return None
     out = json.loads(Path(path).read_text())
-    cols = {"candidate": "candidate", "changes": "what it changes", "neurons": "neurons", "val_top1": "val. acc.",
+    cols = {"candidate": "candidate", "variant": "run", "changes": "what it changes", "neurons": "neurons", "val_top1": "val. acc.",
             "row": "row (raw W)", "col": "col (raw W)", "train_min": "minutes", "pflop": "PFLOP", "precision": "precision"}
-    table = pd.DataFrame(out["rows"])[list(cols)].rename(columns=cols)
+    table = pd.DataFrame([{"variant": "baseline", **r} for r in out["rows"]])[list(cols)].rename(columns=cols)
     return {**out, "table": table.set_index("candidate")}

@@ -10,6 +10,10 @@ those the highest validation top-1 wins, ties within 0.01 going to the cheaper o
 layer must have at least 32 neurons (GoogLeNet's `inception5b.branch3.1` has 16 at width 1/8: all its candidates
 are at width 1/4). The band scores are recorded but take no part in the choice. The winner's recipe is the same
 for the architecture's baseline, rotated and no-pooling runs; seeds 1 and 2 of the baseline confirm it in the book.
+Amended after the book's first build with these recipes (before any new run): ResNet50's no-pooling runs stayed
+below the learning target (val. 0.56 and 0.50 on seeds 0 and 1) while every other run learned, so for ResNet50 the
+candidates' no-pooling run is trained too (seed 0, FLATTEN_CHECK) and a candidate qualifies only if it learns
+(val. >= 0.60); where none does, the rule without this check stands.
 
     python benchmarks/arch_recipe_search.py [--jobs 2] [--only NAME ...] [--report-only]
 
@@ -51,6 +55,7 @@ CANDIDATES = {
     "resnet50_1200": ("resnet50", "1200 steps, LR 0.05", {"steps": 1200}),
     "resnet50_1200_lr1": ("resnet50", "1200 steps, LR 0.1", {"steps": 1200, "lr": 0.1}),
     "resnet50_2000": ("resnet50", "2000 steps, LR 0.05", {"steps": 2000}),
+    "resnet50_2000_lr1": ("resnet50", "2000 steps, LR 0.1 (after the amendment)", {"steps": 2000, "lr": 0.1}),
     "vgg19_600": ("vgg19", "no batch norm, 600 steps, LR 0.01 (the book before)", {}),
     "vgg19_bn_1200": ("vgg19", "batch norm (vgg19_bn), 1200 steps, LR 0.05", {"batch_norm": True, "steps": 1200,
                                                                               "lr": 0.05}),
@@ -61,14 +66,18 @@ CANDIDATES = {
 }
 
 
-def configs(names, seeds=(0,)) -> dict:
+FLATTEN_CHECK = ("resnet50_2000", "resnet50_2000_lr1")  # candidates whose no-pooling run must learn too
+LEARNED = 0.60  # article.LEARNED_TORCHVISION
+
+
+def configs(names, seeds=(0,), variant: str = "baseline") -> dict:
     with mock.patch.dict(config.PROFILES, {"cpu": SEARCH_PROFILE}), mock.patch.dict(config.LR_SCALE,
                                                                                     SEARCH_LR_SCALE, clear=True):
-        return {(n, s): config.resolve(f"{CANDIDATES[n][0]}_baseline", "cpu", s, data.data_root(), **CANDIDATES[n][2])
+        return {(n, s): config.resolve(f"{CANDIDATES[n][0]}_{variant}", "cpu", s, data.data_root(), **CANDIDATES[n][2])
                 for n in names for s in seeds}
 
 
-def row(name: str, seed: int, run: results.Run) -> dict:
+def row(name: str, seed: int, run: results.Run, variant: str = "baseline") -> dict:
     from banding_lib.architectures import ARTICLE_LAYERS
     from banding_lib.networks import train_flops
 
@@ -76,7 +85,7 @@ def row(name: str, seed: int, run: results.Run) -> dict:
     m, layer = run.metrics, ARTICLE_LAYERS[arch][0]
     band = m["final"]["banding"][layer]["W"]
     neurons = band["neurons"]  # the scored layer's output channels, as training recorded them
-    return {"candidate": name, "arch": arch, "seed": seed, "changes": changes, "steps": m["steps"],
+    return {"candidate": name, "arch": arch, "variant": variant, "seed": seed, "changes": changes, "steps": m["steps"],
             "val_top1": round(m["final"]["val_top1"], 4), "layer": layer, "neurons": neurons,
             "row": round(band["row"], 3), "col": round(band["col"], 3),
             "train_min": round(m["wall_s"] / 60, 2), "img_s": round(m["img_per_s"], 1),
@@ -87,9 +96,13 @@ def row(name: str, seed: int, run: results.Run) -> dict:
 
 def choose(rows: list[dict], arch: str, budget_min: float) -> str | None:
     """The rule: highest val. top-1 among the architecture's seed-0 candidates within the budget whose scored
-    layer has >= 32 neurons; ties (0.01) to fewer FLOPs."""
+    layer has >= 32 neurons (and, where a candidate's no-pooling run learned, whose no-pooling run learned);
+    ties (0.01) to fewer FLOPs."""
     fit = [r for r in rows if r["arch"] == arch and r["seed"] == 0 and r["train_min"] <= budget_min
-           and r["neurons"] >= 32]
+           and r["neurons"] >= 32 and r.get("variant", "baseline") == "baseline"]
+    flat = {r["candidate"]: r["val_top1"] for r in rows if r["arch"] == arch and r.get("variant") == "flatten"}
+    if any(v >= LEARNED for v in flat.values()):  # the amendment: the no-pooling run must learn too
+        fit = [r for r in fit if flat.get(r["candidate"], 0.0) >= LEARNED]
     if not fit:
         return None
     best = max(r["val_top1"] for r in fit)
@@ -103,15 +116,16 @@ def main(argv=None) -> int:
     ap.add_argument("--budget-min", type=float, default=BUDGET_MIN, help="wall-minutes per run, two at a time")
     ap.add_argument("--report-only", action="store_true", help="train nothing; tabulate what is in the cache")
     args = ap.parse_args(argv)
-    code = 0 if args.report_only else runner.train_many(list(configs(args.only).values()), jobs=args.jobs,
-                                                        progress=False)
-    rows = [row(n, s, results.load_run(results.run_dir(c))) for (n, s), c in configs(list(CANDIDATES)).items()
-            if results.is_finished(results.run_dir(c))]
+    wanted = [*configs(args.only).values(), *configs([n for n in args.only if n in FLATTEN_CHECK], variant="flatten").values()]
+    code = 0 if args.report_only else runner.train_many(wanted, jobs=args.jobs, progress=False)
+    rows = [row(n, s, results.load_run(results.run_dir(c)), v) for v, names in (("baseline", list(CANDIDATES)),
+                                                                              ("flatten", list(FLATTEN_CHECK)))
+            for (n, s), c in configs(names, variant=v).items() if results.is_finished(results.run_dir(c))]
     winners = {a: choose(rows, a, args.budget_min) for a in ("googlenet", "resnet50", "vgg19")}
     out = {"rule": __doc__.split("\n\n")[1], "budget_min": args.budget_min, "winners": winners,
            "cpu": hardware.cpu(), "rows": rows}
     (OUT / "arch_recipe_search.json").write_text(json.dumps(out, indent=1))
-    cols = ["candidate", "steps", "neurons", "val_top1", "row", "col", "train_min", "img_s", "pflop", "precision"]
+    cols = ["candidate", "variant", "steps", "neurons", "val_top1", "row", "col", "train_min", "img_s", "pflop", "precision"]
     print(" | ".join(cols))
     for r in rows:
         print(" | ".join(str(r[c]) for c in cols))

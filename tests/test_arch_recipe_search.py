@@ -31,3 +31,11 @@ def test_every_candidate_resolves_to_its_architecture_baseline():
     assert len({search.results.config_hash(c) for c in cfgs.values()}) == len(search.CANDIDATES)  # one run each
     for (name, _), c in cfgs.items():
         assert c["preset"] == f"{search.CANDIDATES[name][0]}_baseline" and c["model"]["head"] == "gap"
+
+
+def test_where_a_no_pooling_run_learned_only_candidates_whose_no_pooling_run_learned_qualify():
+    rows = [_row("fast", 0.66), _row("slow", 0.64), {**_row("fast", 0.55), "variant": "flatten"},
+            {**_row("slow", 0.61), "variant": "flatten"}]
+    assert search.choose(rows, "resnet50", 5.5) == "slow"
+    none_learned = [_row("fast", 0.66), _row("slow", 0.64), {**_row("fast", 0.55), "variant": "flatten"}]
+    assert search.choose(none_learned, "resnet50", 5.5) == "fast"  # no candidate's did: the rule without the check
