@@ -43,8 +43,9 @@ def test_a_new_profile_takes_the_small_data_recipes_by_its_flag_not_its_name(mon
         googlenet, vgg = resolve("googlenet_baseline", "gpu-mid"), resolve("vgg19_baseline", "gpu-mid")
         assert ("init_scale" in googlenet["model"]) == small_data  # SMALL_DATA_RECIPE["googlenet"]
         assert vgg["train"]["lr"] == round(mid.lr * config.LR_SCALE["vgg19"], 12) and googlenet["train"]["lr"] == mid.lr
-    # the cpu profile's own settings for the torchvision nets: their 600 steps at LR 0.05, scaled for VGG19
-    assert resolve("vgg19_baseline", "cpu")["train"]["lr"] == 0.01 and resolve("baseline", "cpu")["train"]["lr"] == 0.1
+    # the cpu profile's own settings for the torchvision nets: LR 0.05, and VGG19's own (with batch norm) as written
+    assert resolve("googlenet_baseline", "cpu")["train"]["lr"] == 0.05 and resolve("baseline", "cpu")["train"]["lr"] == 0.1
+    assert resolve("vgg19_baseline", "cpu")["train"]["lr"] == 0.1
     assert resolve("resnet50_rotated", "cpu")["train"]["steps"] == 600 and resolve("rotated", "cpu")["train"]["steps"] == 2400
 
 
