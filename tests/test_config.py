@@ -45,8 +45,10 @@ def test_a_new_profile_takes_the_small_data_recipes_by_its_flag_not_its_name(mon
         assert vgg["train"]["lr"] == round(mid.lr * config.LR_SCALE["vgg19"], 12) and googlenet["train"]["lr"] == mid.lr
     # the cpu profile's own settings for the torchvision nets: LR 0.05, and VGG19's own (with batch norm) as written
     assert resolve("googlenet_baseline", "cpu")["train"]["lr"] == 0.05 and resolve("baseline", "cpu")["train"]["lr"] == 0.1
-    assert resolve("vgg19_baseline", "cpu")["train"]["lr"] == 0.1
-    assert resolve("resnet50_rotated", "cpu")["train"]["steps"] == 600 and resolve("rotated", "cpu")["train"]["steps"] == 2400
+    own = config.PROFILES["cpu"].torchvision
+    assert resolve("vgg19_baseline", "cpu")["train"]["lr"] == own["vgg19"]["lr"]
+    assert resolve("resnet50_rotated", "cpu")["train"]["steps"] == own["resnet50"]["steps"]
+    assert resolve("rotated", "cpu")["train"]["steps"] == 2400
 
 
 def test_profiles_for_gpus_reach_the_articles_final_map():
