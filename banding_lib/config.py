@@ -99,7 +99,7 @@ PROFILES = {
                                     # each architecture's recipe (benchmarks/arch_recipe_search.py: its baseline's
                                     # val. accuracy on seed 0 within 5.5 min a run, >= 32 neurons scored)
                                     googlenet=dict(width=0.25, steps=1800),  # 32 neurons in inception5b.branch3.1
-                                    resnet50=dict(steps=2000),
+                                    resnet50=dict(steps=2000, lr=0.1),
                                     vgg19=dict(batch_norm=True, width=0.0625, steps=2400, lr=0.1)),  # vgg19_bn order
                    small_data=True, batch_size=64, steps=2400, lr=0.1, warmup=60, weight_decay=5e-4,
                    label_smoothing=0.1, crop_scale=(0.35, 1.0), log_every=200, checkpoint_every=100,
