@@ -2,7 +2,7 @@
 import pytest
 
 from banding_lib import config, results
-from banding_lib.config import LR_SCALE, RUNS, resolve
+from banding_lib.config import RUNS, resolve
 
 
 def test_the_table_holds_every_run_of_the_article_and_the_follow_ups():
@@ -34,21 +34,22 @@ def test_an_architectures_recipe_applies_on_its_profiles_and_overrides_win():
     assert "init_scale" not in resolve("googlenet_baseline", "gpu")["model"]  # no recipe at the article's scale
 
 
-def test_a_new_profile_takes_the_small_data_recipes_by_its_flag_not_its_name(monkeypatch):
+def test_resolve_reads_two_layers_the_profile_with_each_architectures_own_settings_then_the_overrides(monkeypatch):
     import dataclasses
 
-    for small_data in (True, False):
-        mid = dataclasses.replace(config.PROFILES["gpu-small"], name="gpu-mid", small_data=small_data)
-        monkeypatch.setitem(config.PROFILES, "gpu-mid", mid)
-        googlenet, vgg = resolve("googlenet_baseline", "gpu-mid"), resolve("vgg19_baseline", "gpu-mid")
-        assert ("init_scale" in googlenet["model"]) == small_data  # SMALL_DATA_RECIPE["googlenet"]
-        assert vgg["train"]["lr"] == round(mid.lr * config.LR_SCALE["vgg19"], 12) and googlenet["train"]["lr"] == mid.lr
-    # the cpu profile's own settings for the torchvision nets: LR 0.05, and VGG19's own (with batch norm) as written
+    plain = dataclasses.replace(config.PROFILES["gpu-small"], name="gpu-plain", torchvision=dict(width=1.0))
+    monkeypatch.setitem(config.PROFILES, "gpu-plain", plain)
+    googlenet, vgg = resolve("googlenet_baseline", "gpu-plain"), resolve("vgg19_baseline", "gpu-plain")
+    assert "init_scale" not in googlenet["model"] and vgg["train"]["lr"] == plain.lr  # nothing but the profile
+    assert resolve("googlenet_baseline", "gpu-small")["model"]["init_scale"] == 1.0  # its own dict in the profile
+    assert resolve("vgg19_baseline", "gpu-small")["train"]["lr"] == 0.02  # plain VGG19: a fifth of the LR, written out
+    # the cpu profile's own settings for the torchvision nets: the family's LR 0.05 unless an architecture has its own
     assert resolve("googlenet_baseline", "cpu")["train"]["lr"] == 0.05 and resolve("baseline", "cpu")["train"]["lr"] == 0.1
     own = config.PROFILES["cpu"].torchvision
     assert resolve("vgg19_baseline", "cpu")["train"]["lr"] == own["vgg19"]["lr"]
     assert resolve("resnet50_rotated", "cpu")["train"]["steps"] == own["resnet50"]["steps"]
     assert resolve("rotated", "cpu")["train"]["steps"] == 2400
+    assert resolve("vgg19_baseline", "cpu", lr=0.3)["train"]["lr"] == 0.3  # an override wins over everything
 
 
 def test_profiles_for_gpus_reach_the_articles_final_map():
@@ -132,5 +133,5 @@ def test_an_architectures_own_settings_on_a_profile_win_with_their_lr_as_written
     assert vgg["model"]["batch_norm"] is True and vgg["model"]["width"] == 0.0625 and vgg["train"]["lr"] == 0.1
     assert vgg["train"]["steps"] == 2400 and "googlenet" not in vgg["model"] and "vgg19" not in vgg["train"]
     assert resolve("googlenet_flatten", "cpu")["model"]["width"] == 0.25  # one recipe for all three variants
-    assert resolve("vgg19_baseline", "gpu")["train"]["lr"] == pytest.approx(0.2 * LR_SCALE["vgg19"])  # plain VGG19
+    assert resolve("vgg19_baseline", "gpu")["train"]["lr"] == pytest.approx(0.2 / 5)  # plain VGG19: a fifth
     assert resolve("vgg19_baseline", "cpu", steps=100)["train"]["steps"] == 100  # an override still wins
