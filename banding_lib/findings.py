@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import article, config, metrics, scores, verdict
+from .models import HEADS
 from .tables import describe_scores
 
 
@@ -251,7 +252,7 @@ def vgg_flatten(frame: pd.DataFrame) -> str:
             f"no-pooling runs, VGG19's is *{said}* (reported, not graded).")
 
 
-Y_HEADS = ("x", "xy")  # heads whose classifier input keeps 5b's rows: vertical position kept by construction
+Y_HEADS = tuple(name for name, head in HEADS.items() if head.keeps_y)  # vertical position kept by construction
 
 
 def probe(table: pd.DataFrame) -> str:

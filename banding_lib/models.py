@@ -199,15 +199,16 @@ class HeadKind(NamedTuple):
 
     make: Callable  # (c, s, classes, options) -> Head for a (B, c, s, s) map; options: make_head's keywords
     pooling: str  # in words, the architecture diagram's label
+    keeps_y: bool = False  # its classifier sees 5b's rows apart (pooled over x only): y position kept by construction
 
 
 # Every head a run can name (config["model"]["head"]): the one table that make_head and describe read.
 HEADS = {
     "gap": HeadKind(lambda c, s, k, o: GapHead(c, s, k), "global average pool"),
     "flatten": HeadKind(lambda c, s, k, o: FlattenHead(c, s, k, scaled=o["scale_features"]), "flatten (no pooling)"),
-    "x": HeadKind(lambda c, s, k, o: XPoolHead(c, s, k, scaled=o["scale_features"]), "average over x"),
+    "x": HeadKind(lambda c, s, k, o: XPoolHead(c, s, k, scaled=o["scale_features"]), "average over x", keeps_y=True),
     "y": HeadKind(lambda c, s, k, o: YPoolHead(c, s, k), "average over y"),
-    "xy": HeadKind(lambda c, s, k, o: XPoolHead(c, s, k, also_y=True), "average over x and over y"),
+    "xy": HeadKind(lambda c, s, k, o: XPoolHead(c, s, k, also_y=True), "average over x and over y", keeps_y=True),
     "masks": HeadKind(lambda c, s, k, o: MasksHead(c, s, k, o["n_masks"], o["mask_gate"]),
                       "learned spatial masks (sigmoid-gated where the run says so), each then averaged"),
     "mask_full": HeadKind(lambda c, s, k, o: MaskFullHead(c, s, k), "learned mask, then global average pool"),
