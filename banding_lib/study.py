@@ -141,6 +141,15 @@ def contrast_finding(c: pd.DataFrame, halved: float = 0.5) -> str:
 RECIPE_SEARCH = Path(__file__).resolve().parents[1] / "benchmarks" / "recipe_search.json"
 
 
+def most_accurate(fit: list[dict], tie: float = 0.01) -> str | None:
+    """The recipe searches' choice among the candidates that qualify (rows with candidate, val_top1, pflop): the
+    highest validation top-1, ties within `tie` going to fewer training FLOPs; None when none qualifies."""
+    if not fit:
+        return None
+    best = max(r["val_top1"] for r in fit)
+    return min((r for r in fit if r["val_top1"] >= best - tie), key=lambda r: (r["pflop"], -r["val_top1"]))["candidate"]
+
+
 def recipe_search(path=RECIPE_SEARCH) -> dict | None:
     """The recipe search that chose the cpu profile (benchmarks/recipe_search.py writes it; committed):
     {"rule": text, "winner": name, "cpu": {...}, "table": DataFrame, one row per candidate and seed}, or None

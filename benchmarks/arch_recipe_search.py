@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from unittest import mock
 
-from banding_lib import config, data, hardware, results, runner
+from banding_lib import config, data, hardware, results, runner, study
 
 OUT = Path(__file__).resolve().parent
 BUDGET_MIN = 5.5
@@ -102,10 +102,7 @@ def choose(rows: list[dict], arch: str, budget_min: float) -> str | None:
     flat = {r["candidate"]: r["val_top1"] for r in rows if r["arch"] == arch and r.get("variant") == "flatten"}
     if any(v >= LEARNED for v in flat.values()):  # the amendment: the no-pooling run must learn too
         fit = [r for r in fit if flat.get(r["candidate"], 0.0) >= LEARNED]
-    if not fit:
-        return None
-    best = max(r["val_top1"] for r in fit)
-    return min((r for r in fit if r["val_top1"] >= best - 0.01), key=lambda r: (r["pflop"], -r["val_top1"]))["candidate"]
+    return study.most_accurate(fit)
 
 
 def main(argv=None) -> int:

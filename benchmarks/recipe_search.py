@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from unittest import mock
 
-from banding_lib import config, data, hardware, results, runner
+from banding_lib import config, data, hardware, results, runner, study
 from banding_lib.models import SHORT_BLOCKS
 
 OUT = Path(__file__).resolve().parent  # recipe_search.json is committed: the table of everything tried
@@ -78,11 +78,8 @@ def row(name: str, seed: int, run: results.Run) -> dict:
 
 def choose(rows: list[dict], budget_min: float) -> str | None:
     """The rule: highest val. top-1 among seed-0 candidates within the budget; ties (0.01) to fewer FLOPs."""
-    fit = [r for r in rows if r["seed"] == 0 and r["cpu_min"] <= budget_min]
-    if not fit:
-        return None
-    best = max(r["val_top1"] for r in fit)
-    return min((r for r in fit if r["val_top1"] >= best - 0.01), key=lambda r: (r["pflop"], -r["val_top1"]))["candidate"]
+        fit = [r for r in fit if flat.get(r["candidate"], 0.0) >= LEARNED]
+    return study.most_accurate(fit)
 
 
 def main(argv=None) -> int:
