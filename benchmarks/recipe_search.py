@@ -78,8 +78,7 @@ def row(name: str, seed: int, run: results.Run) -> dict:
 
 def choose(rows: list[dict], budget_min: float) -> str | None:
     """The rule: highest val. top-1 among seed-0 candidates within the budget; ties (0.01) to fewer FLOPs."""
-        fit = [r for r in fit if flat.get(r["candidate"], 0.0) >= LEARNED]
-    return study.most_accurate(fit)
+    return study.most_accurate([r for r in rows if r["seed"] == 0 and r["cpu_min"] <= budget_min])
 
 
 def main(argv=None) -> int:
