@@ -56,8 +56,8 @@ else:
 # ## The architectures' recipe search (cpu profile)
 #
 # Figures 9–11 retrain GoogLeNet, ResNet50 and VGG19; each got its own recipe by the same kind of rule, written
-# down before any of its runs: its baseline on seed 0, the highest validation accuracy within a wall-time budget
-# a run, the layer the article scores at least 32 neurons wide. The band scores are listed, never read.
+# down before any of its runs (and amended once, before any new run, as it says): the band scores are listed,
+# never read. The column `run` says whether a row is a candidate's baseline or its no-pooling check.
 
 # %% tags=["hide-input"]
 arch_search = study.arch_recipe_search()
@@ -65,7 +65,7 @@ if arch_search is None:
     display(Markdown("The architectures' recipe search (`benchmarks/arch_recipe_search.json`) is not in this checkout."))
 else:
     chosen = ", ".join(f"{a}: **{w}**" for a, w in arch_search["winners"].items())
-    display(Markdown(f"Measured on {arch_search['cpu']['model']} (one thread a run, two runs at a time, "
+    display(Markdown(f"{arch_search['rule']}\n\nMeasured on {arch_search['cpu']['model']} (one thread a run, two runs at a time, "
                      f"{arch_search['rows'][0]['precision']}); budget {arch_search['budget_min']:g} minutes a run; "
                      f"chosen: {chosen}."))
     display(arch_search["table"].style.format(precision=3).set_table_styles(SMALL))
