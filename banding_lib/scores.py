@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import article, config, mechanism, metrics, reduce, results
+from . import article, config, mechanism, metrics, reduce, results, tables
 from .layers import ARTICLE
 
 COLUMNS = ["profile", "preset", "seed", "folder", "layer", "kind", "row", "col", "row_lo", "row_hi", "col_lo",
@@ -155,7 +155,19 @@ def main(profile: str, out=DEFAULT, root=None) -> int:
         [{"set": name, **mechanism.photo_structure(config.resolve(roles["baseline"], profile, 0))}
          for name, roles in config.PHOTO_SETS.items()]))
     _beside(out, "nmf_null.csv", "NMF amplification", amplification())
+    _beside(out, "clusters.csv", "k-means clusters (figure 12)", clusters(profile, root))
     return 0
+
+
+CLUSTERED = ("baseline", "rotated", "flatten", "x_pool", *article.PERSISTING)  # the appendix's runs (page 03)
+
+
+def clusters(profile: str, root=None) -> pd.DataFrame:
+    """The appendix's k-means clusters (figure 12): tables.cluster_table of the NMF pictures of 5a and 5b of
+    CLUSTERED's seed-0 runs, every k of the page's slider."""
+    runs = {p: results.load_run(results.run_dir(config.resolve(p, profile, 0), root)) for p in CLUSTERED}
+    return tables.cluster_table({(p, layer): reduce.reduction(run.weights[layer]).pictures.numpy()
+                                 for p, run in runs.items() for layer in ("block5.a", "block5.b")})
 
 
 def _beside(out, name: str, what: str, frame: pd.DataFrame) -> None:

@@ -186,6 +186,5 @@ widgets.neuron_picker(list(first.values()), layers=("block5.a", "block5.b"))
 # Move the slider to pick k (4 to 19); every k was computed when this page was built.
 
 # %% tags=["hide-input"]
-table = tables.cluster_table({(p, layer): reduce.reduction(run.weights[layer]).pictures.numpy()
-                              for p, run in first.items() for layer in ("block5.a", "block5.b")})
+table = scores.load_beside("clusters.csv", profile)  # computed by the scores step (scores.clusters)
 plots.cluster_summary(table, title="k-means clusters of normalized 5a / 5b pictures, every run")

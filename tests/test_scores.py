@@ -64,3 +64,8 @@ def test_the_scores_step_writes_its_rows_in_the_table_of_runs_order(tmp_path):
     with mock.patch.object(config, "RUNS", runs), mock.patch.object(config, "STUDY", []):
         frame = scores.compute("smoke", tmp_path)
     assert list(dict.fromkeys(frame.preset)) == presets
+    with mock.patch.object(scores, "CLUSTERED", tuple(presets)):  # figure 12's clusters: computed here, not by a page
+        clusters = scores.clusters("smoke", tmp_path)
+    assert set(clusters.run) == set(presets) and set(clusters.layer) == {"block5.a", "block5.b"}
+    assert set(clusters.k) == set(range(4, 20))
+    assert clusters.groupby(["k", "run", "layer"]).percent.sum().round(6).eq(100).all()
