@@ -10,18 +10,14 @@ charts' encoding) would weigh ~13 MB.
 """
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 
 import numpy as np
-from PIL import Image
 
 from . import plots, tables
 
-MIN_TILE = 24  # px a side of a neuron's picture in the grid
-DETAIL = 96  # px a side of the enlarged picture
+DETAIL = 96  # px a side of the enlarged picture (the grid's tiles: plots.MIN_TILE)
 
 
 def sprite(pictures, order) -> str:
@@ -29,10 +25,7 @@ def sprite(pictures, order) -> str:
     as a data URI."""
     p = tables.as_pictures(pictures)[np.asarray(order)]
     n, kh, kw, _ = p.shape
-    strip = np.clip(np.rint(p * 255), 0, 255).astype(np.uint8).transpose(1, 0, 2, 3).reshape(kh, n * kw, 3)
-    buf = io.BytesIO()
-    Image.fromarray(strip).save(buf, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return plots.png_uri(np.clip(np.rint(p * 255), 0, 255).astype(np.uint8).transpose(1, 0, 2, 3).reshape(kh, n * kw, 3))
 
 
 def entry(red, about: str = "") -> dict:
@@ -131,7 +124,7 @@ _SCRIPT = """
 """
 
 
-def explorer_html(runs: dict, uid: str = "banding-explorer", column: int = 660, first: str | None = None) -> str:
+def explorer_html(runs: dict, uid: str = "banding-explorer", column: int = plots.COLUMN_WIDTH, first: str | None = None) -> str:
     """The explorer as one HTML block: runs {run label: {layer: entry(...)}}, shown in that order (`first` picked
     at the start, default the first); `column`: the widest the grid may draw (px)."""
     if not runs or not all(runs.values()):
@@ -140,7 +133,7 @@ def explorer_html(runs: dict, uid: str = "banding-explorer", column: int = 660, 
     if first not in runs:
         raise ValueError(f"first={first!r} is not among the runs")
     payload = json.dumps(runs, separators=(",", ":")).replace("</", "<\\/")
-    script = _SCRIPT % {"uid": json.dumps(uid), "column": column, "tile": MIN_TILE, "detail": DETAIL,
+    script = _SCRIPT % {"uid": json.dumps(uid), "column": column, "tile": plots.MIN_TILE, "detail": DETAIL,
                         "first": json.dumps(first)}
     factor = '<canvas class="factor" style="image-rendering: pixelated; margin-right: 4px"></canvas>'
     return f"""<div id="{html.escape(uid)}" class="banding-explorer" style="max-width: {column}px">

@@ -166,14 +166,22 @@ def side_by_side(reductions: dict, count: int = 10, columns: int = 3, per_row: i
     return alt.concat(*panels, columns=columns, spacing=spacing, title=chart_title(title))
 
 
+def png_uri(pixels: np.ndarray) -> str:
+    """An (H, W, 3) uint8 array as a PNG data URI: a picture the page carries itself, no other file."""
+    import base64
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
 def strip_html(red, count: int = 6, tile: int = MIN_TILE, gap: int = 3, label: str = "") -> str:
     """A few neurons of a reduce.Reduction (`sample`) as one small PNG <img> (a data URI: the page needs no other
     file), each picture `tile` px a side, drawn pixelated: a table cell's picture of its layer. `label` is its alt
     text and tooltip."""
-    import base64
     import html
-
-    from PIL import Image
 
     pics = tables.as_pictures(red.pictures)[sample(red, count)]
     n, kh, kw, _ = pics.shape
@@ -184,9 +192,7 @@ def strip_html(red, count: int = 6, tile: int = MIN_TILE, gap: int = 3, label: s
         big = np.kron(np.clip(np.rint(p * 255), 0, 255).astype(np.uint8), np.ones((cell, cell, 1), dtype=np.uint8))
         x = i * (kw * cell + gap)
         canvas[:, x:x + kw * cell] = big
-    buf = io.BytesIO()
-    Image.fromarray(canvas).save(buf, format="PNG", optimize=True)
-    uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    uri = png_uri(canvas)
     return (f'<img src="{uri}" width="{width}" height="{kh * cell}" alt="{html.escape(label)}" '
             f'title="{html.escape(label)}" style="image-rendering: pixelated; display: block">')
 

@@ -141,6 +141,16 @@ def contrast_finding(c: pd.DataFrame, halved: float = 0.5) -> str:
 RECIPE_SEARCH = Path(__file__).resolve().parents[1] / "benchmarks" / "recipe_search.json"
 
 
+def write_search(path, out: dict, cols: list[str], line: str) -> None:
+    """A recipe search's result: `out` (rule, winner(s), cpu, rows) as JSON at `path` (committed, read by page
+    06), and its rows printed as a table under `cols`, then `line`."""
+    Path(path).write_text(json.dumps(out, indent=1))
+    print(" | ".join(cols))
+    for r in out["rows"]:
+        print(" | ".join(str(r.get(c, "")) for c in cols))
+    print(line)
+
+
 def most_accurate(fit: list[dict], tie: float = 0.01) -> str | None:
     """The recipe searches' choice among the candidates that qualify (rows with candidate, val_top1, pflop): the
     highest validation top-1, ties within `tie` going to fewer training FLOPs; None when none qualifies."""

@@ -40,7 +40,8 @@ def static_neuron_picker(pictures, channels=None, order=None, columns=16, pixel=
             neurons[f"top{name}"] = [f"{name}: " + " ".join(label(j) for j in best[n, i]) for n in neurons["n"]]
     # a typical neuron first, never the layer's outlier; the slider counts grid places (slots), so that sliding
     # walks through the grid's similarity order
-    first = int(np.flatnonzero(order == plots.medoid(p))[0]) if plots.medoid(p) in order else 0
+    typical = np.flatnonzero(order == plots.medoid(p))
+    first = int(typical[0]) if typical.size else 0  # the medoid's grid place (0 if `order` leaves it out)
     # only a click on a neuron's pixel selects: a click in a gap between neurons would empty the selection
     pick = alt.selection_point(name="neuron", fields=["slot"], on="click[event.item && event.item.datum && "
                                "isValid(event.item.datum.slot)]", clear=False, value=[{"slot": first}],

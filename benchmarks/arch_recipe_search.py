@@ -23,7 +23,6 @@ result cache.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from unittest import mock
@@ -120,12 +119,9 @@ def main(argv=None) -> int:
     winners = {a: choose(rows, a, args.budget_min) for a in ("googlenet", "resnet50", "vgg19")}
     out = {"rule": __doc__.split("\n\n")[1], "budget_min": args.budget_min, "winners": winners,
            "cpu": hardware.cpu(), "rows": rows}
-    (OUT / "arch_recipe_search.json").write_text(json.dumps(out, indent=1))
-    cols = ["candidate", "variant", "steps", "neurons", "val_top1", "row", "col", "train_min", "img_s", "pflop", "precision"]
-    print(" | ".join(cols))
-    for r in rows:
-        print(" | ".join(str(r[c]) for c in cols))
-    print(f"CPU: {hardware.cpu()['model']}; budget {args.budget_min} min a run; winners: {winners}")
+    study.write_search(OUT / "arch_recipe_search.json", out, ["candidate", "variant", "steps", "neurons", "val_top1", "row", "col",
+                       "train_min", "img_s", "pflop", "precision"],
+                       f"CPU: {hardware.cpu()['model']}; budget {args.budget_min} min a run; winners: {winners}")
     return code
 
 

@@ -18,7 +18,6 @@ writes benchmarks/recipe_search.json (committed); runs already trained are read 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from unittest import mock
@@ -97,12 +96,9 @@ def main(argv=None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     out = {"rule": __doc__.split("\n\n")[1], "budget_cpu_min": args.budget_min, "winner": winner,
            "cpu": hardware.cpu(), "rows": rows}
-    (OUT / "recipe_search.json").write_text(json.dumps(out, indent=1))
-    cols = ["candidate", "seed", "steps", "val_top1", "row_5b", "col_5b", "cpu_min", "img_s", "pflop", "precision"]
-    print(" | ".join(cols))
-    for r in rows:
-        print(" | ".join(str(r[c]) for c in cols))
-    print(f"CPU: {hardware.cpu()['model']}; budget {args.budget_min} CPU-min; winner: {winner}")
+    study.write_search(OUT / "recipe_search.json", out, ["candidate", "seed", "steps", "val_top1", "row_5b", "col_5b", "cpu_min",
+                       "img_s", "pflop", "precision"],
+                       f"CPU: {hardware.cpu()['model']}; budget {args.budget_min} CPU-min; winner: {winner}")
     return code
 
 

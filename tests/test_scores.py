@@ -25,11 +25,13 @@ def test_reduction_is_cached_on_disk_and_recomputed_when_corrupt(tmp_path, monke
     assert calls == [1, 1] and reduce.Reduction(**torch.load(path)).pictures.shape == (6, 5, 5, 3)
 
 
-def test_run_rows_hold_w_dw_from_the_metrics_and_the_nmf_score_of_every_layer():
+def test_run_rows_score_w_dw_from_the_saved_weights_and_the_nmf_score_of_every_layer():
     run = fake_run("baseline", 1)
+    run.metrics["final"]["banding"] = {}  # what training froze is never read: the step scores the weights
     frame = pd.DataFrame(scores.run_rows(run)).set_index(["layer", "kind"])
     assert set(frame.index) == {(l, k) for l in ("block5.a", "block5.b") for k in ("W", "dW", "NMF")}
-    assert frame.loc[("block5.b", "W"), "row"] == run.metrics["final"]["banding"]["block5.b"]["W"]["row"]
+    assert frame.loc[("block5.b", "W"), "row"] == metrics.score(run.weights["block5.b"]).row
+    assert frame.loc[("block5.b", "dW"), "col"] == metrics.score(run.weights["block5.b"], run.init["block5.b"]).col
     red = reduce.reduce_weight(run.weights["block5.a"])
     assert frame.loc[("block5.a", "NMF"), "row"] == pytest.approx(metrics.score(red.kernels).row)
     assert frame.loc[("block5.a", "NMF"), "mirror"] == pytest.approx(metrics.mirror_shares(red.kernels).mean())
