@@ -39,3 +39,17 @@ def test_where_a_no_pooling_run_learned_only_candidates_whose_no_pooling_run_lea
     assert search.choose(rows, "resnet50", 5.5) == "slow"
     none_learned = [_row("fast", 0.66), _row("slow", 0.64), {**_row("fast", 0.55), "variant": "flatten"}]
     assert search.choose(none_learned, "resnet50", 5.5) == "fast"  # no candidate's did: the rule without the check
+
+
+def test_the_second_amendment_checks_every_new_candidate_without_pooling():
+    new = [n for n, (_, changes, _) in search.CANDIDATES.items() if "second amendment" in changes]
+    assert len(new) == 3 and set(new) <= set(search.FLATTEN_CHECK)
+    assert all(search.CANDIDATES[n][0] == "resnet50" for n in new)
+    flat = search.configs(new, variant="flatten")
+    assert all(c["preset"] == "resnet50_flatten" and c["model"]["head"] == "flatten" for c in flat.values())
+
+
+def test_head_energy_without_pooling_is_at_least_the_map_s_area_times_the_pooled_one():
+    # ||sum_p x_p||^2 / P^2 <= sum_p ||x_p||^2 / P (Jensen), so the flattened 4x4 map carries >= 16 times the energy
+    energy = search.head_energy("resnet50", 0.0625)
+    assert energy["ratio"] >= 16 and energy["flatten"] > energy["gap"] > 0
