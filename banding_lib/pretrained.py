@@ -193,8 +193,9 @@ def scan(model: nn.Module) -> list[dict]:
 
 
 def format_scan(rows: list[dict]) -> str:
-    """`scan`'s rows as an aligned text table, one line per layer under a header."""
-    shapes = ["x".join(map(str, r["shape"])) for r in rows]
+    """`scan`'s rows (or those of the scores step's scan.csv, shapes as "64x192x3x3") as an aligned text table, one
+    line per layer under a header."""
+    shapes = [r["shape"] if isinstance(r["shape"], str) else "x".join(map(str, r["shape"])) for r in rows]
     nw = max([len("layer")] + [len(r["name"]) for r in rows])
     sw = max([len("shape")] + [len(s) for s in shapes])
     lines = [f"{'layer':<{nw}}  {'shape':>{sw}}  {'row':>5}  {'col':>5}  {'null':>5}"]

@@ -50,10 +50,10 @@ def run_rows(run: results.Run) -> list[dict]:
     for layer in run.weights:
         for kind, score in (("W", metrics.score(run.weights[layer])),
                             ("dW", metrics.score(run.weights[layer], run.init[layer]))):
-            rows.append({**base, "layer": layer, "kind": kind, **{k: getattr(score, k) for k in SCORE_FIELDS}})
+            rows.append({**base, "layer": layer, "kind": kind, **_fields(score)})
         if layer in DRAWN:
             red = reduce.reduction(run.weights[layer])
-            rows.append({**base, "layer": layer, "kind": "NMF", **{k: getattr(red.score, k) for k in SCORE_FIELDS},
+            rows.append({**base, "layer": layer, "kind": "NMF", **_fields(red.score),
                          "mirror": float(np.nanmean(metrics.mirror_shares(red.kernels)))})
     return rows
 
@@ -156,7 +156,40 @@ def main(profile: str, out=DEFAULT, root=None) -> int:
          for name, roles in config.PHOTO_SETS.items()]))
     _beside(out, "nmf_null.csv", "NMF amplification", amplification())
     _beside(out, "clusters.csv", "k-means clusters (figure 12)", clusters(profile, root))
+    found, scanned = discovery()
+    _beside(out, "pretrained.csv", "pretrained models' layers (figures 1-3)", found)
+    _beside(out, "scan.csv", "scan of pretrained GoogLeNet", scanned)
     return 0
+
+
+def discovery(load=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Page 01's numbers: (the scores of the pretrained layers of figures 1-3, the scan of pretrained GoogLeNet).
+    Each architecture's layer is torchvision's pretrained model's where `load(arch)` gives one (online, or the
+    weights in the torch hub cache), else the article's published panel of it (source "article"); AlexNet's fc6,
+    by input position, and the scan need the pretrained weights (an empty scan offline)."""
+    from . import panels, pretrained
+    from .layers import layer_weight
+
+    load = load or pretrained.quietly
+    rows, scanned = [], []
+    for arch, layer in ARTICLE.items():
+        model = load(arch)
+        if model is None:
+            path, source, s = layer.panel, "article", panels.reduction(f"{arch}_pretrained", layer.panel).score
+        else:
+            path = layer.path if layer.figure else layer.panel
+            source, s = "torchvision", reduce.reduction(layer_weight(model, path)).score
+        rows.append({"arch": arch, "layer": path, "kind": "NMF", "source": source, **_fields(s)})
+        if model is not None and arch == "alexnet":
+            fc6 = metrics.score(pretrained.fc6_by_position(model))
+            rows.append({"arch": arch, "layer": "classifier.1", "kind": "W by position", "source": source, **_fields(fc6)})
+        if model is not None and arch == "googlenet":
+            scanned = [{**r, "shape": "x".join(map(str, r["shape"]))} for r in pretrained.scan(model)]
+    return pd.DataFrame(rows), pd.DataFrame(scanned, columns=["name", "shape", "row", "col", "null"])
+
+
+def _fields(s: metrics.Score) -> dict:
+    return {f: float(getattr(s, f)) for f in SCORE_FIELDS}
 
 
 CLUSTERED = ("baseline", "rotated", "flatten", "x_pool", *article.PERSISTING)  # the appendix's runs (page 03)

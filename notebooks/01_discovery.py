@@ -34,13 +34,14 @@ import functools
 
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, metrics, panels, plots, pretrained, reduce, render, runner
+from banding_lib import article, config, panels, plots, pretrained, reduce, render, runner, scores
 from banding_lib.layers import ARTICLE, layer_weight
 
 config.validate_params(profile=profile, results_root=results_root)
 render.use_offline_renderer("static")
 model = functools.cache(pretrained.quietly)  # torchvision's pretrained model, or None offline
 PANEL = {arch: layer.panel for arch, layer in ARTICLE.items()}  # the layers of the article's model-zoo panels
+found_scores = scores.load_beside("pretrained.csv", profile).set_index(["arch", "kind"])  # the scores step's
 
 
 def picture(arch, layer=None):
@@ -95,10 +96,10 @@ for arch in ("resnet50", "vgg19"):
 
 # %% tags=["hide-input"]
 lines = []
-for arch, layer in found.items():
-    red, label = picture(arch, layer)
-    s = red.score
-    lines.append(f"- {arch} `{layer if model(arch) is not None else PANEL[arch]}` ({label}): row {s.row:.2f} "
+for arch in found:
+    s = found_scores.loc[(arch, "NMF")]
+    source = "pretrained, torchvision" if s.source == "torchvision" else "the article's published panel"
+    lines.append(f"- {arch} `{s.layer}` ({source}): row {s.row:.2f} "
                  f"[{s.row_lo:.2f}, {s.row_hi:.2f}], column {s.col:.2f} — *{article.verdict(s.row, s.col)}*")
 display(Markdown("**Scores of the pictures above** (this book's metric; i.i.d. noise: row = column = the null share "
                  "of the kernel size, 0.25 for 3x3, 0.17 for 5x5):\n\n" + "\n".join(lines)))
@@ -130,13 +131,13 @@ display(Markdown(f"*Panels headed \"article\": {panels.CREDIT}; every panel scor
 # %% tags=["hide-input"]
 conv5, a_label = picture("alexnet", PANEL["alexnet"])
 display(plots.layer_grid(conv5, title=f"AlexNet conv5 — {a_label}", columns=32, pixel=4))
-s5 = conv5.score
+s5 = found_scores.loc[("alexnet", "NMF")]
 art = article.article_shares()["alexnet_pretrained", PANEL["alexnet"]]
 text = f"conv5 pictures: row {s5.row:.2f}, column {s5.col:.2f} (the article's own reading {art[0]:.2f} / {art[1]:.2f})"
 if model("alexnet") is not None:
     fc6 = pretrained.fc6_by_position(model("alexnet"))
     display(plots.position_profile_chart(pretrained.position_profile(fc6), title="AlexNet fc6: weight energy per input row y"))
-    s6 = metrics.score(fc6)
+    s6 = found_scores.loc[("alexnet", "W by position")]
     text += f"; fc6 as 6x6 kernels: row {s6.row:.2f}, column {s6.col:.2f} (null {s6.null:.2f})"
 else:
     text += "; fc6 by position needs the pretrained weights (the article never drew it)"
@@ -148,7 +149,8 @@ display(Markdown(text + "."))
 # `python -m banding_lib scan MODEL` prints the banding score of every conv layer. For the model of figure 1:
 
 # %% tags=["hide-input"]
-if model("googlenet") is not None:
-    print(pretrained.format_scan(pretrained.scan(model("googlenet"))))
+scanned = scores.load_beside("scan.csv", profile)  # the scores step's scan of pretrained GoogLeNet
+if len(scanned):
+    print(pretrained.format_scan(scanned.to_dict("records")))
 else:
     print("(run python -m banding_lib scan googlenet on a machine with the pretrained weights)")

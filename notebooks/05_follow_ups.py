@@ -36,6 +36,16 @@ base = runner.load(["baseline", "x_pool"], profile, [0], results_root)
 red = lambda preset: reduce.reduction((first[preset] if preset in first else base[preset, 0]).weights["block5.b"])
 grid = lambda preset, title: plots.layer_grid(red(preset), title=title)
 lines = lambda presets: Markdown("  \n".join(findings.follow_up(frame, p) for p in presets))
+
+
+def comparison(labels: dict, finding) -> None:
+    """One follow-up beside the baseline: the 5b pictures of {preset: label}, each run's line, the finding."""
+    display(plots.side_by_side({label: red(preset) for preset, label in labels.items()}))
+    display(lines(tuple(labels)))
+    display(Markdown(finding(frame)))
+    display(tables.scores_link(list(labels), "this comparison"))
+
+
 probes = scores.load_probes(profile)
 SMALL = [{"selector": "", "props": "font-size: 0.8em"}]  # wide tables: within the text column
 
@@ -49,11 +59,7 @@ SMALL = [{"selector": "", "props": "font-size: 0.8em"}]  # wide tables: within t
 # marginals. If the hypothesis holds, 5b should not band (the y information is already kept by the head).
 
 # %% tags=["hide-input"]
-display(plots.side_by_side({"baseline 5b": red("baseline"), "x-pooling, 5b": red("x_pool"),
-                            "x- and y-pooling, 5b": red("xy_pool")}))
-display(lines(("baseline", "x_pool", "xy_pool")))
-display(Markdown(findings.xy_pool(frame)))
-display(tables.scores_link(["baseline", "x_pool", "xy_pool"], "this comparison"))
+comparison({"baseline": "baseline 5b", "x_pool": "x-pooling, 5b", "xy_pool": "x- and y-pooling, 5b"}, findings.xy_pool)
 
 # %% tags=["remove-input", "hide-output"]
 display(grid("xy_pool", "x- and y-pooling together, 5b (every neuron)"))
@@ -65,11 +71,8 @@ display(grid("xy_pool", "x- and y-pooling together, 5b (every neuron)"))
 # upside down half the time carry no consistent vertical direction, and the bands should weaken.
 
 # %% tags=["hide-input"]
-display(plots.side_by_side({"baseline 5b": red("baseline"), "random rotation, 5b": red("random_rotation"),
-                            "random vertical flips, 5b": red("vflip")}))
-display(lines(("baseline", "random_rotation", "vflip")))
-display(Markdown(findings.regularizers(frame)))
-display(tables.scores_link(["baseline", "random_rotation", "vflip"], "this comparison"))
+comparison({"baseline": "baseline 5b", "random_rotation": "random rotation, 5b", "vflip": "random vertical flips, 5b"},
+           findings.regularizers)
 
 # %% tags=["remove-input", "hide-output"]
 display(grid("random_rotation", "Random rotation, 5b (every neuron)"))

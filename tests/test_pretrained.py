@@ -201,3 +201,5 @@ def test_format_scan_is_an_aligned_table():
     assert len(lines) == 3 and lines[0].split() == ["layer", "shape", "row", "col", "null"]
     assert len({len(line) for line in lines}) == 1  # every column lines up
     assert lines[2].split() == ["features.10", "256x256x3x3", "nan", "0.30", "0.25"]
+    as_read = [{**r, "shape": "x".join(map(str, r["shape"]))} for r in rows]  # scan.csv's rows, shapes as text
+    assert format_scan(as_read) == format_scan(rows)

@@ -71,3 +71,23 @@ def test_the_scores_step_writes_its_rows_in_the_table_of_runs_order(tmp_path):
     assert set(clusters.run) == set(presets) and set(clusters.layer) == {"block5.a", "block5.b"}
     assert set(clusters.k) == set(range(4, 20))
     assert clusters.groupby(["k", "run", "layer"]).percent.sum().round(6).eq(100).all()
+
+
+def test_discovery_scores_the_article_panels_offline_and_the_pretrained_layers_when_at_hand():
+    import torchvision
+
+    from banding_lib import panels, pretrained
+
+    offline, scanned = scores.discovery(load=lambda arch: None)
+    assert list(offline.arch) == ["googlenet", "resnet50", "vgg19", "alexnet"] and set(offline.source) == {"article"}
+    vgg = offline.set_index("arch").loc["vgg19"]
+    assert vgg.layer == "features.32" and vgg.row == panels.reduction("vgg19_pretrained", "features.32").score.row
+    assert scanned.empty and list(scanned.columns) == ["name", "shape", "row", "col", "null"]
+
+    torch.manual_seed(0)
+    nets = {"alexnet": torchvision.models.alexnet(weights=None).eval()}  # random weights stand in for ImageNet's
+    online, scanned = scores.discovery(load=nets.get)
+    alex = online[online.arch == "alexnet"].set_index("kind")
+    assert list(alex.source) == ["torchvision", "torchvision"] and list(alex.layer) == ["features.10", "classifier.1"]
+    fc6 = metrics.score(pretrained.fc6_by_position(nets["alexnet"]))
+    assert alex.loc["W by position", "row"] == pytest.approx(fc6.row) and scanned.empty  # the scan is GoogLeNet's
