@@ -106,7 +106,7 @@ PROFILES = {
                                     # each architecture's recipe (benchmarks/arch_recipe_search.py: its baseline's
                                     # val. accuracy on seed 0 within 5.5 min a run, >= 32 neurons scored)
                                     googlenet=dict(init_scale=1.0, width=0.25, steps=1800),  # 32 neurons scored
-                                    resnet50=dict(init_scale=1.0, steps=2000, lr=0.1),
+                                    resnet50=dict(init_scale=1.0, steps=2000, lr=0.1, warmup=400),
                                     vgg19=dict(batch_norm=True, width=0.0625, steps=2400, lr=0.1)),  # vgg19_bn order
                    batch_size=64, steps=2400, lr=0.1, warmup=60, weight_decay=5e-4,
                    label_smoothing=0.1, crop_scale=(0.35, 1.0), log_every=200, checkpoint_every=100,
