@@ -180,7 +180,24 @@ def architectures(frame: pd.DataFrame, verdicts: pd.DataFrame) -> str:
             lines.append(f"- {arch} {variant}: {s.row:.2f} / {s.col:.2f}, {ratio(s.row, s.col)} (article "
                          f"{a[0]:.2f} / {a[1]:.2f}, {ratio(*a)}){tail}")
     return ("**Figures 9–11, claim by claim** (how each is graded: [the verdict page](00_verdict)):\n\n" + "\n".join(claims)
+            + unbanded_controls(verdicts)
             + "\n\n**Findings** (row / column share of the NMF pictures):\n\n" + "\n".join(lines))
+
+
+def unbanded_controls(verdicts: pd.DataFrame) -> str:
+    """A caution under figures 9-11 for each no-pooling run graded *weakened* against a baseline that is itself not
+    banded: the contrast's direction reproduces, but there is little banding to weaken (its strength says how much)."""
+    by_run = verdicts.set_index("run, layer")
+    notes = []
+    for arch, (_, layer) in article.ARCH_LAYERS.items():
+        base, flat = (f"{arch}_{v}, {layer}" for v in ("baseline", "flatten"))
+        if flat in by_run.index and by_run.grade.get(flat) == "reproduced" and by_run.grade.get(base) != "reproduced":
+            r = by_run.loc[flat]
+            power = "" if pd.isna(r.strength) else f"; its strength is {r.strength:.2f} x the article's"
+            notes.append(f"{arch}: its no-pooling run is weakened against a baseline that is itself "
+                         f"{by_run.grade[base]} as banded ({by_run.loc[base, 'ours row / col']}), so the contrast "
+                         f"reproduces in direction only{power}")
+    return "" if not notes else "\n\n*Weakened from little:* " + "; ".join(notes) + "."
 
 
 def study_summary(study: pd.DataFrame, layer: str = "block5.b") -> str:

@@ -204,9 +204,11 @@ def headline(verdicts: pd.DataFrame) -> str:
     def named(grade):
         return "; ".join(r["the article"] + ("" if r.figure == "text" else f" (fig. {r.figure})")
                          for _, r in graded[graded.grade == grade].iterrows())
-    parts = [f"**Of {len(graded)} graded claims, {counts.get('reproduced', 0)} reproduced in direction on every seed, "
-             f"{counts.get('at threshold', 0)} at threshold, {counts.get('not reproduced', 0)} not reproduced and "
-             f"{counts.get('inconclusive', 0)} could not be tested here.**"]
+    told = [f"{counts.get('reproduced', 0)} reproduced in direction on every seed",
+            f"{counts.get('at threshold', 0)} at threshold", f"{counts.get('not reproduced', 0)} not reproduced"]
+    if counts.get("inconclusive", 0):
+        told.append(f"{counts['inconclusive']} could not be tested here")
+    parts = [f"**Of {len(graded)} graded claims, {', '.join(told[:-1])} and {told[-1]}.**"]
     if cores:
         parts.append("The core: " + "; ".join(cores) + ".")
     if counts.get("not reproduced", 0):

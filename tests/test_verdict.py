@@ -28,6 +28,8 @@ def test_table_grades_only_the_claims_whose_runs_are_given():
     with pytest.raises(KeyError, match="no claim about flatten, block5.b"):
         verdict.grade_of(table, "flatten", "block5.b")
     assert verdict.lines(table).startswith("**Verdict**") and "Figure 5: " in verdict.lines(table)
+    assert "could not be tested" not in verdict.headline(table)  # nothing untested: no "0 could not be tested"
+    assert verdict.headline(table).startswith(f"**Of {len(table)} graded claims, ")
 
 
 def test_a_claim_on_a_run_that_did_not_learn_is_inconclusive_and_said_so():
