@@ -215,7 +215,7 @@ def study_summary(study: pd.DataFrame, layer: str = "block5.b") -> str:
 
 def arch_scale(runs: dict, profile: str) -> str:
     """Page 04's note on the scale of the retrained architectures: input size, each architecture's recipe (width,
-    steps, LR, weight decay, batch norm) and last map (the article's: 7x7), the stem pool dropped; where a last map
+    steps, LR and warm-up, weight decay, batch norm) and last map (the article's: 7x7), the stem pool dropped; where a last map
     is 1x1, that its no-pooling run is the baseline again. runs: {preset: results.Run} of every ARCHITECTURES run."""
     from . import architectures
 
@@ -228,14 +228,14 @@ def arch_scale(runs: dict, profile: str) -> str:
         t, mm = run.config["train"], run.config["model"]
         length = f"{t['steps']} steps" if t["steps"] else f"{t['epochs']} epochs"
         c, h, w = shapes[arch]
-        return (f"- **{arch}**: width x{mm['width']:g}, {length} of batch {t['batch_size']}, peak LR {t['lr']:g}, "
-                f"weight decay {t['weight_decay']:g}, conv init x{mm.get('init_scale', 1.0):g}"
+        return (f"- **{arch}**: width x{mm['width']:g}, {length} of batch {t['batch_size']}, peak LR {t['lr']:g} "
+                f"after {t['warmup']} warm-up steps, weight decay {t['weight_decay']:g}, conv init x{mm.get('init_scale', 1.0):g}"
                 + (", **batch norm after every conv** (torchvision's `vgg19_bn` order; the article's VGG19 has none)"
                    if mm.get("batch_norm") else "") + f"; last map {c}x{h}x{w}")
 
     text = (f"**Scale of this profile (`{profile}`).** Inputs {m['in_size']} px (the article: 224) on "
             f"`{cfg['data']['dataset']}`, each architecture's recipe chosen by its baseline's validation accuracy on "
-            "seed 0 (the table at the end of this page), the same for its rotated and no-pooling runs; the article's "
+            "seed 0 (every candidate: [Scale study](06_scale)), the same for its rotated and no-pooling runs; the article's "
             "last maps are 7x7:\n\n" + "\n".join(recipe(a, r) for a, r in base.items()) + "\n\n")
     if not m.get("stem_pool", True):
         text += ("To keep a real last map at this input size the stem's first max pool is replaced by an identity "

@@ -72,7 +72,7 @@ else:
         e = arch_search["head_energy"]["resnet50"]
         display(Markdown(f"ResNet50's classifier input at initialisation (mean squared norm, 32 N(0, 1) images): "
                          f"{e['gap']:,.0f} with global pooling, {e['flatten']:,.0f} without: **{e['ratio']:.1f} times**."))
-    display(arch_search["table"].style.format(precision=3).set_table_styles(SMALL))
+    display(arch_search["table"].drop(columns="precision").style.format(precision=3).set_table_styles(SMALL))  # said above
 
 # %% [markdown]
 # ## Banding against each varied parameter
