@@ -153,4 +153,5 @@ scanned = scores.load_beside("scan.csv", profile)  # the scores step's scan of p
 if len(scanned):
     print(pretrained.format_scan(scanned.to_dict("records")))
 else:
-    print("(run python -m banding_lib scan googlenet on a machine with the pretrained weights)")
+    display(Markdown("*This build had no pretrained weights: `python -m banding_lib scan googlenet` prints the table on a "
+                     "machine that has them (online, or with the file in the torch hub cache).*"))
