@@ -194,8 +194,8 @@ def unbanded_controls(verdicts: pd.DataFrame) -> str:
         if flat in by_run.index and by_run.grade.get(flat) == "reproduced" and by_run.grade.get(base) != "reproduced":
             r = by_run.loc[flat]
             power = "" if pd.isna(r.strength) else f"; its strength is {r.strength:.2f} x the article's"
-            notes.append(f"{arch}: its no-pooling run is weakened against a baseline that is itself "
-                         f"{by_run.grade[base]} as banded ({by_run.loc[base, 'ours row / col']}), so the contrast "
+            notes.append(f"{arch}: its no-pooling run is weakened against a baseline whose own claim, banded, is "
+                         f"{by_run.grade[base]} ({by_run.loc[base, 'ours row / col']}), so the contrast "
                          f"reproduces in direction only{power}")
     return "" if not notes else "\n\n*Weakened from little:* " + "; ".join(notes) + "."
 

@@ -94,5 +94,5 @@ def test_a_no_pooling_run_weakened_from_an_unbanded_baseline_is_said_to_reproduc
                              "grade": [base_grade, "reproduced"], "ours row / col": ["0.37 / 0.27", "0.31 / 0.30"],
                              "strength": [0.5, 0.23]})
     note = findings.unbanded_controls(verdicts("not reproduced"))
-    assert "resnet50" in note and "not reproduced as banded (0.37 / 0.27)" in note and "0.23 x the article's" in note
+    assert "resnet50" in note and "whose own claim, banded, is not reproduced (0.37 / 0.27)" in note and "0.23 x the article's" in note
     assert findings.unbanded_controls(verdicts("reproduced")) == ""
