@@ -178,8 +178,8 @@ def _mean(v: np.ndarray) -> float:
 
 
 def scan(model: nn.Module) -> list[dict]:
-    """One row per Conv2d with a kernel larger than 1x1, in definition order: {"name", "shape" (out, in, kh,
-    kw), "row", "col" (mean per-neuron row / column share of the raw weight, metrics.band_shares), "null"
+    """One row per Conv2d with a kernel larger than 1x1, in definition order: {"name", "shape" ("out x in x kh x kw",
+    as text: "64x3x7x7"), "row", "col" (mean per-neuron row / column share of the raw weight, metrics.band_shares), "null"
     (the row share of i.i.d. noise for that kernel)}."""
     rows = []
     for name in conv_names(model):
@@ -187,15 +187,15 @@ def scan(model: nn.Module) -> list[dict]:
         if not isinstance(conv, nn.Conv2d) or tuple(conv.kernel_size) == (1, 1):
             continue
         row, col = band_shares(conv.weight)
-        rows.append({"name": name, "shape": tuple(conv.weight.shape), "row": _mean(row), "col": _mean(col),
+        rows.append({"name": name, "shape": "x".join(map(str, conv.weight.shape)), "row": _mean(row), "col": _mean(col),
                      "null": null_share(*conv.kernel_size)})
     return rows
 
 
 def format_scan(rows: list[dict]) -> str:
-    """`scan`'s rows (or those of the scores step's scan.csv, shapes as "64x192x3x3") as an aligned text table, one
-    line per layer under a header."""
-    shapes = [r["shape"] if isinstance(r["shape"], str) else "x".join(map(str, r["shape"])) for r in rows]
+    """`scan`'s rows (or the scores step's scan.csv read back) as an aligned text table, one line per layer under
+    a header."""
+    shapes = [r["shape"] for r in rows]
     nw = max([len("layer")] + [len(r["name"]) for r in rows])
     sw = max([len("shape")] + [len(s) for s in shapes])
     lines = [f"{'layer':<{nw}}  {'shape':>{sw}}  {'row':>5}  {'col':>5}  {'null':>5}"]

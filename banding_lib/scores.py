@@ -184,7 +184,7 @@ def discovery(load=None) -> tuple[pd.DataFrame, pd.DataFrame]:
             fc6 = metrics.score(pretrained.fc6_by_position(model))
             rows.append({"arch": arch, "layer": "classifier.1", "kind": "W by position", "source": source, **_fields(fc6)})
         if model is not None and arch == "googlenet":
-            scanned = [{**r, "shape": "x".join(map(str, r["shape"]))} for r in pretrained.scan(model)]
+            scanned = pretrained.scan(model)
     return pd.DataFrame(rows), pd.DataFrame(scanned, columns=["name", "shape", "row", "col", "null"])
 
 
