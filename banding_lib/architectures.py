@@ -20,13 +20,9 @@ from torchvision.models.googlenet import BasicConv2d, Inception, InceptionAux
 from torchvision.models.resnet import Bottleneck
 from torchvision.models.vgg import cfgs, make_layers
 
-from .layers import ARTICLE
 
 HEADS = ("gap", "flatten")
 
-# The layers of the article's figures 2, 3 and 9-11 of each architecture (layers.ARTICLE), by module path
-# (read by benchmarks/arch_recipe_search.py).
-ARTICLE_LAYERS = {arch: layer.drawn for arch, layer in ARTICLE.items()}
 
 # The stem's first max pool, by architecture: `stem_pool=False` replaces it with an identity (module paths
 # unchanged), halving the total stride, so small inputs keep a real final map (56 px: 4x4, not 2x2).

@@ -185,6 +185,6 @@ def arch_recipe_search(path=ARCH_RECIPE_SEARCH) -> dict | None:
         return None
     out = json.loads(Path(path).read_text())
     cols = {"candidate": "candidate", "variant": "run", "changes": "what it changes", "neurons": "neurons", "val_top1": "val. acc.",
-            "row": "row (raw W)", "col": "col (raw W)", "train_min": "minutes", "pflop": "PFLOP", "precision": "precision"}
+            "first_loss": "first loss", "row": "row (raw W)", "col": "col (raw W)", "train_min": "minutes", "pflop": "PFLOP", "precision": "precision"}
     table = pd.DataFrame([{"variant": "baseline", **r} for r in out["rows"]])[list(cols)].rename(columns=cols)
     return {**out, "table": table.set_index("candidate")}

@@ -53,3 +53,16 @@ def test_head_energy_without_pooling_is_at_least_the_map_s_area_times_the_pooled
     # ||sum_p x_p||^2 / P^2 <= sum_p ||x_p||^2 / P (Jensen), so the flattened 4x4 map carries >= 16 times the energy
     energy = search.head_energy("resnet50", 0.0625)
     assert energy["ratio"] >= 16 and energy["flatten"] > energy["gap"] > 0
+
+
+def test_the_committed_search_s_winners_follow_the_rule_and_are_the_cpu_profile_s_recipes():
+    import json
+
+    from banding_lib import config
+
+    out = json.loads((ROOT / "benchmarks" / "arch_recipe_search.json").read_text())
+    for arch, winner in out["winners"].items():
+        assert search.choose(out["rows"], arch, out["budget_min"]) == winner
+        chosen = search.configs([winner])[winner, 0]
+        book = config.resolve(f"{arch}_baseline", "cpu", 0, search.data.data_root())
+        assert chosen["train"] == book["train"] and chosen["model"] == book["model"], arch  # the book trains the winner

@@ -7,7 +7,7 @@ from torch import nn
 
 from banding_lib import architectures
 from banding_lib.config import ARCHITECTURES, RUNS
-from banding_lib.architectures import ARCHS, ARTICLE_LAYERS, last_map_shape, torchvision_net
+from banding_lib.architectures import ARCHS, last_map_shape, torchvision_net
 from banding_lib.layers import ARTICLE, get_layer, layer_weight
 
 TINY = dict(num_classes=10, width=1 / 16, in_size=64)
@@ -28,7 +28,7 @@ def test_preset_trains_one_step(name):
     if preset["data"]["rotate90"]:
         x = torch.rot90(x, 1, dims=(2, 3))  # (N, C, H, W): rotate in the image plane
     y = torch.tensor([0, 3, 5, 9])
-    watched = ARTICLE_LAYERS[preset["arch"]]
+    watched = ARTICLE[preset["arch"]].drawn
     before = {n: layer_weight(model, n).clone() for n in watched}
     head_before = _first_linear(model).weight.detach().clone()
 
@@ -56,8 +56,8 @@ def test_article_layers_resolve(arch, head):
 
 def test_one_table_of_the_article_layers():
     assert tuple(ARTICLE) == ARCHS
-    assert ARTICLE_LAYERS["vgg19"] == ("features.32", "features.34")  # the model zoo's conv5_3, then conv5_4
-    assert ARTICLE_LAYERS["googlenet"] == ("inception5b.branch3.1",)
+    assert ARTICLE["vgg19"].drawn == ("features.32", "features.34")  # the model zoo's conv5_3, then conv5_4
+    assert ARTICLE["googlenet"].drawn == ("inception5b.branch3.1",)
     from banding_lib import article, networks, panels
 
     assert article.ARCH_LAYERS == {"googlenet": ("9", "inception5b.branch3.1"), "resnet50": ("10", "layer4.2.conv2"),
@@ -156,7 +156,7 @@ def test_stem_pool_false_doubles_the_last_map(arch, side):
     base = architectures.last_map_shape(architectures.torchvision_net(arch, 10, width=0.0625, in_size=56), 56)
     model = architectures.torchvision_net(arch, 10, width=0.0625, in_size=56, stem_pool=False)
     assert architectures.last_map_shape(model, 56)[1:] == (side, side) and base[1] < side
-    model.get_submodule(architectures.ARTICLE_LAYERS[arch][-1])  # module paths unchanged
+    model.get_submodule(ARTICLE[arch].path)  # module paths unchanged
     assert model(torch.randn(2, 3, 56, 56)).shape == (2, 10)
 
 
