@@ -102,7 +102,7 @@ PROFILES = {
     # on 2 cores); a run that does not learn is graded inconclusive (article.learned).
     "cpu": Profile(name="cpu", dataset="imagenette2-160", image_size=64, in_size=56,
                    simplified=dict(width=0.1875, pools=3, init_scale=1.0, blocks=list(SHORT_BLOCKS)),
-                   torchvision=dict(width=0.125, stem_pool=False, steps=600, lr=0.05, log_every=50,
+                   torchvision=dict(width=0.125, stem_pool=False, lr=0.05, log_every=50,
                                     # each architecture's recipe (benchmarks/arch_recipe_search.py: its baseline's
                                     # val. accuracy on seed 0 within 5.5 min a run, >= 32 neurons scored)
                                     googlenet=dict(init_scale=1.0, width=0.25, steps=1800),  # 32 neurons scored

@@ -179,25 +179,10 @@ def architectures(frame: pd.DataFrame, verdicts: pd.DataFrame) -> str:
                     else f" (val. accuracy {acc:.2f})")
             lines.append(f"- {arch} {variant}: {s.row:.2f} / {s.col:.2f}, {ratio(s.row, s.col)} (article "
                          f"{a[0]:.2f} / {a[1]:.2f}, {ratio(*a)}){tail}")
+    caution = verdict.weakened_from_little(verdicts)
     return ("**Figures 9–11, claim by claim** (how each is graded: [the verdict page](00_verdict)):\n\n" + "\n".join(claims)
-            + unbanded_controls(verdicts)
+            + (f"\n\n{caution}" if caution else "")
             + "\n\n**Findings** (row / column share of the NMF pictures):\n\n" + "\n".join(lines))
-
-
-def unbanded_controls(verdicts: pd.DataFrame) -> str:
-    """A caution under figures 9-11 for each no-pooling run graded *weakened* against a baseline that is itself not
-    banded: the contrast's direction reproduces, but there is little banding to weaken (its strength says how much)."""
-    by_run = verdicts.set_index("run, layer")
-    notes = []
-    for arch, (_, layer) in article.ARCH_LAYERS.items():
-        base, flat = (f"{arch}_{v}, {layer}" for v in ("baseline", "flatten"))
-        if flat in by_run.index and by_run.grade.get(flat) == "reproduced" and by_run.grade.get(base) != "reproduced":
-            r = by_run.loc[flat]
-            power = "" if pd.isna(r.strength) else f"; its strength is {r.strength:.2f} x the article's"
-            notes.append(f"{arch}: its no-pooling run is weakened against a baseline whose own claim, banded, is "
-                         f"{by_run.grade[base]} ({by_run.loc[base, 'ours row / col']}), so the contrast "
-                         f"reproduces in direction only{power}")
-    return "" if not notes else "\n\n*Weakened from little:* " + "; ".join(notes) + "."
 
 
 def study_summary(study: pd.DataFrame, layer: str = "block5.b") -> str:
@@ -234,9 +219,11 @@ def arch_scale(runs: dict, profile: str) -> str:
                    if mm.get("batch_norm") else "") + f"; last map {c}x{h}x{w}")
 
     text = (f"**Scale of this profile (`{profile}`).** Inputs {m['in_size']} px (the article: 224) on "
-            f"`{cfg['data']['dataset']}`, each architecture's recipe chosen by its baseline's validation accuracy on "
-            "seed 0 (every candidate: [Scale study](06_scale)), the same for its rotated and no-pooling runs; the article's "
-            "last maps are 7x7:\n\n" + "\n".join(recipe(a, r) for a, r in base.items()) + "\n\n")
+            f"`{cfg['data']['dataset']}`, "
+            + ("each architecture's recipe chosen by its baseline's validation accuracy on seed 0 (ResNet50's also by its "
+               "no-pooling run's; every candidate: [Scale study](06_scale))" if profile == "cpu" else
+               "each architecture's recipe set for this profile by hand (the recipe search ran on the `cpu` profile)")
+            + ", the same for its rotated and no-pooling runs; the article's last maps are 7x7:\n\n" + "\n".join(recipe(a, r) for a, r in base.items()) + "\n\n")
     if not m.get("stem_pool", True):
         text += ("To keep a real last map at this input size the stem's first max pool is replaced by an identity "
                  "(`stem_pool=False`: " + ", ".join(f"{a} `{architectures.STEM_POOLS[a]}`" for a in shapes)

@@ -177,8 +177,8 @@ def discovery(load=None) -> tuple[pd.DataFrame, pd.DataFrame]:
         if model is None:
             path, source, s = layer.panel, "article", panels.reduction(f"{arch}_pretrained", layer.panel).score
         else:
-            path = layer.path if layer.figure else layer.panel
-            source, s = "torchvision", reduce.reduction(layer_weight(model, path)).score
+            path, source = layer.path, "torchvision"
+            s = reduce.reduction(layer_weight(model, path)).score
         rows.append({"arch": arch, "layer": path, "kind": "NMF", "source": source, **_fields(s)})
         if model is not None and arch == "alexnet":
             fc6 = metrics.score(pretrained.fc6_by_position(model))

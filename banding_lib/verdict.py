@@ -181,6 +181,23 @@ def noise(frame: pd.DataFrame, layer: str = "block5.b") -> str:
             "on another machine is most likely to repeat.")
 
 
+def weakened_from_little(verdicts: pd.DataFrame) -> str:
+    """A caution for each contrast claim graded *weakened* (article.WEAKENED) whose control is itself claimed banded
+    and graded *not reproduced*: the contrast reproduces in direction, but there was little banding to weaken (its
+    strength says how much). "" when there is none."""
+    by_run = verdicts.set_index("run, layer")
+    banded = {(c.run, c.layer) for c in article.CLAIMS if c.rule is article.BANDED_RULE}
+    notes = []
+    for c in article.CLAIMS:
+        key, ref = f"{c.run}, {c.layer}", c.ref and f"{c.ref[0]}, {c.ref[1]}"
+        if (c.rule is article.WEAKENED and c.ref in banded and key in by_run.index and ref in by_run.index
+                and by_run.grade[key] == "reproduced" and by_run.grade[ref] == "not reproduced"):
+            power = "" if pd.isna(by_run.strength[key]) else f", {by_run.strength[key]:.2f} x the article's strength"
+            notes.append(f"{c.says} (fig. {c.figure}) holds in direction only: its control is not banded itself "
+                         f"({by_run.loc[ref, 'ours row / col']}){power}")
+    return "" if not notes else "*Weakened from little:* " + "; ".join(notes) + "."
+
+
 def headline(verdicts: pd.DataFrame) -> str:
     """The result in one sentence, from the table's own grades and numbers: how many claims reproduced in
     direction, the core figures with their ratio and strength, what sits at threshold, what did not reproduce,
@@ -211,6 +228,8 @@ def headline(verdicts: pd.DataFrame) -> str:
     parts = [f"**Of {len(graded)} graded claims, {', '.join(told[:-1])} and {told[-1]}.**"]
     if cores:
         parts.append("The core: " + "; ".join(cores) + ".")
+    if weakened_from_little(verdicts):
+        parts.append(weakened_from_little(verdicts))
     if counts.get("not reproduced", 0):
         parts.append(f"Not reproduced: {named('not reproduced')}.")
     if counts.get("inconclusive", 0):

@@ -28,7 +28,7 @@ def main(args) -> int:
     """On a CUDA machine: each GPU profile for --steps steps on real photos through the streaming loader (train
     img/s, loader img/s alone, bf16 model FLOP utilization, peak GPU memory), then the same through a 1-GPU
     torchrun. --rehearse runs every part on the CPU at a tiny size, to check the script before a GPU is lent."""
-    from banding_lib import results, study
+    from banding_lib import results
 
     if not torch.cuda.is_available() and not args.rehearse:
         print("no CUDA device (use --rehearse to run this check on the CPU at a tiny size)")

@@ -168,15 +168,15 @@ for p in article.PERSISTING:
 # layer.
 
 # %% tags=["hide-input"]
-display(Markdown(gpu_results.section(level=2)))  # figures 5-8 at the article's own scale, where a GPU ran them
-
-# %% tags=["hide-input"]
 widgets.static_neuron_picker_for(red("baseline"), layer="block5.b",
                                  title="Baseline 5b: pick a neuron")
 
 # %% tags=["remove-cell"]
 # The live picker (ipywidgets): every run and layer, in a running notebook only (the book leaves this cell out).
 widgets.neuron_picker(list(first.values()), layers=("block5.a", "block5.b"))
+
+# %% tags=["hide-input"]
+display(Markdown(gpu_results.section(level=2)))  # figures 5-8 at the article's own scale, where a GPU ran them
 
 # %% [markdown]
 # ## Appendix (figure 12): clusters of neurons across every run

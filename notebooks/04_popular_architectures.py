@@ -25,13 +25,13 @@ results_root = None  # None: $BANDING_RESULTS, else ./results
 # %% tags=["hide-input"]
 from IPython.display import Markdown, display
 
-from banding_lib import article, config, findings, panels, plots, reduce, render, runner, scores, tables, verdict
+from banding_lib import config, findings, panels, plots, reduce, render, runner, scores, tables, verdict
 
 config.validate_params(profile=profile, results_root=results_root)
 render.use_offline_renderer("static")
 frame = scores.load(profile)
 verdicts = verdict.table(frame)
-runs = {p: run for (p, seed), run in runner.load(config.ARCHITECTURES, profile, None, results_root).items() if seed == 0}
+runs = {p: run for (p, _), run in runner.load(config.ARCHITECTURES, profile, [0], results_root).items()}
 display(Markdown(findings.arch_scale(runs, profile)))
 
 

@@ -85,14 +85,3 @@ def test_the_probe_finding_checks_each_prediction_from_the_numbers():
     assert "random rotations remove it: **yes**" in text and "the rotated net the reverse: **no**" in text
     assert "by construction (xy_pool: their" in text and "5 runs:" in text  # of 6 trained runs, xy_pool left out
 
-
-def test_a_no_pooling_run_weakened_from_an_unbanded_baseline_is_said_to_reproduce_in_direction_only():
-    import pandas as pd
-
-    def verdicts(base_grade):
-        return pd.DataFrame({"run, layer": ["resnet50_baseline, layer4.2.conv2", "resnet50_flatten, layer4.2.conv2"],
-                             "grade": [base_grade, "reproduced"], "ours row / col": ["0.37 / 0.27", "0.31 / 0.30"],
-                             "strength": [0.5, 0.23]})
-    note = findings.unbanded_controls(verdicts("not reproduced"))
-    assert "resnet50" in note and "whose own claim, banded, is not reproduced (0.37 / 0.27)" in note and "0.23 x the article's" in note
-    assert findings.unbanded_controls(verdicts("reproduced")) == ""

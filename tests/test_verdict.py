@@ -1,4 +1,5 @@
 """Tests for banding_lib.verdict: every claim graded from the scores of the runs it names, one line per figure."""
+import pandas as pd
 import pytest
 import torch
 
@@ -85,3 +86,17 @@ def test_the_styled_table_links_each_figure_and_pictures_a_comparison_claim_besi
     theirs = verdict.styled(table, strips, {("flatten", "block5.b"): '<img alt="article flatten">'}).to_html()
     row7 = theirs[theirs.index(claim7.says[:30]):].split("</tr>")[0]
     assert row7.index('alt="article flatten"') < row7.index('alt="flatten block5.b"') < row7.index('alt="baseline block5.b"')
+
+
+def test_a_contrast_weakened_from_an_unbanded_control_is_said_to_hold_in_direction_only():
+    rows = {"resnet50_baseline, layer4.2.conv2": "not reproduced", "resnet50_flatten, layer4.2.conv2": "reproduced",
+            "googlenet_baseline, inception5b.branch3.1": "reproduced",
+            "googlenet_flatten, inception5b.branch3.1": "reproduced"}
+    table = pd.DataFrame({"run, layer": list(rows), "grade": list(rows.values()),
+                          "ours row / col": ["0.37 / 0.27", "0.31 / 0.30", "0.66 / 0.18", "0.39 / 0.37"],
+                          "strength": [0.19, 0.23, 0.83, 1.8]})
+    note = verdict.weakened_from_little(table)
+    assert "resnet50 without global pooling" in note and "(0.37 / 0.27)" in note and "0.23 x the article" in note
+    assert "googlenet" not in note  # its control is banded
+    table.loc[0, "grade"] = "at threshold"  # a control that is not clearly unbanded: no caution
+    assert verdict.weakened_from_little(table) == ""
