@@ -8,7 +8,8 @@ One row per (run, layer, kind) of every run the book shows (config.book_configs:
 and the scale study's points), for every layer the run tracks: kind "W" (raw weight) and "dW" (weight minus
 its init), scored here from the saved weights (training's own log of them is not read: a metric change needs no
 retraining); for the layers the pages draw (DRAWN), "NMF" scores the reduced
-pictures (reduce.reduction, which this step fills the cache of), with their left-right symmetry ("mirror"). `book` marks the runs of the
+pictures (reduce.reduction, which this step fills the cache of), with their left-right symmetry ("mirror"): one
+run's rows come from banding_lib.run_scores, which the GPU script shares. `book` marks the runs of the
 table of runs, `study` names the scale-study points a run is (a run can be both: the profile itself is the
 baseline's seed 0).
 """
@@ -16,55 +17,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import torch
 
 from . import article, config, mechanism, metrics, reduce, results, tables
 from .layers import ARTICLE
+from .run_scores import COLUMNS, DRAWN, SCORE_FIELDS, fields, run_rows  # noqa: F401  (scores.run_rows etc.)
 
-COLUMNS = ["profile", "preset", "seed", "folder", "layer", "kind", "row", "col", "row_lo", "row_hi", "col_lo",
-           "col_hi", "null", "mirror", "val_top1", "num_classes", "learned", "steps", "train_min",
-           "train_flops_per_image", "precision", "cpu", "book", "study"]
-SCORE_FIELDS = ("row", "col", "row_lo", "row_hi", "col_lo", "col_hi", "null")
-# the layers whose pictures the pages draw and score (NMF); every tracked layer gets its W and dW rows
-DRAWN = ("block5.a", "block5.b", *(path for arch in article.ARCH_LAYERS for path in ARTICLE[arch].drawn))
 DEFAULT = Path("scores.csv")  # beside the executed notebooks (the pages run in book/)
 
 
 class MissingScores(FileNotFoundError):
     """The scores file is missing or was made for another profile: the message names the command."""
-
-
-def run_rows(run: results.Run) -> list[dict]:
-    """The rows of one finished run, every score computed here from its saved weights (a change to the metric
-    reaches every run with `make scores`, no retraining): W (raw weight) and dW (minus its initialization) of
-    every tracked layer, and the NMF score of the drawn ones."""
-    m, final = run.metrics, run.metrics["final"]
-    base = {"profile": run.config["profile"], "preset": run.name, "seed": run.config["seed"], "folder": run.path.name,
-            "val_top1": final["val_top1"], "num_classes": m["num_classes"],
-            "learned": article.learned(final["val_top1"], m["num_classes"], run.config.get("arch", "simplified")), "steps": m["steps"],
-            "train_min": m["wall_s"] / 60, "train_flops_per_image": m.get("train_flops_per_image", np.nan),
-            "precision": run.config.get("train", {}).get("precision", ""), "cpu": _cpu_words(m.get("provenance", {}))}
-    rows = []
-    for layer in run.weights:
-        for kind, score in (("W", metrics.score(run.weights[layer])),
-                            ("dW", metrics.score(run.weights[layer], run.init[layer]))):
-            rows.append({**base, "layer": layer, "kind": kind, **_fields(score)})
-        if layer in DRAWN:
-            red = reduce.reduction(run.weights[layer])
-            rows.append({**base, "layer": layer, "kind": "NMF", **_fields(red.score),
-                         "mirror": float(np.nanmean(metrics.mirror_shares(red.kernels)))})
-    return rows
-
-
-def _cpu_words(provenance: dict) -> str:
-    """Where a run trained, from its provenance: "AMD EPYC (AVX512-BF16)", a GPU's name, or "" if unknown."""
-    if provenance.get("device", "cpu") != "cpu":
-        return provenance["device"]
-    cpu = provenance.get("cpu", {})
-    flags = [f.upper().replace("_", "-") for f in cpu.get("flags", []) if "bf16" in f]
-    return cpu.get("model", "") + (f" ({', '.join(flags)})" if flags else "")
 
 
 def compute(profile: str = "cpu", root=None) -> pd.DataFrame:
@@ -179,17 +143,13 @@ def discovery(load=None) -> tuple[pd.DataFrame, pd.DataFrame]:
         else:
             path, source = layer.path, "torchvision"
             s = reduce.reduction(layer_weight(model, path)).score
-        rows.append({"arch": arch, "layer": path, "kind": "NMF", "source": source, **_fields(s)})
+        rows.append({"arch": arch, "layer": path, "kind": "NMF", "source": source, **fields(s)})
         if model is not None and arch == "alexnet":
             fc6 = metrics.score(pretrained.fc6_by_position(model))
-            rows.append({"arch": arch, "layer": "classifier.1", "kind": "W by position", "source": source, **_fields(fc6)})
+            rows.append({"arch": arch, "layer": "classifier.1", "kind": "W by position", "source": source, **fields(fc6)})
         if model is not None and arch == "googlenet":
             scanned = pretrained.scan(model)
     return pd.DataFrame(rows), pd.DataFrame(scanned, columns=["name", "shape", "row", "col", "null"])
-
-
-def _fields(s: metrics.Score) -> dict:
-    return {f: float(getattr(s, f)) for f in SCORE_FIELDS}
 
 
 CLUSTERED = ("baseline", "rotated", "flatten", "x_pool", *article.PERSISTING)  # the appendix's runs (page 03)

@@ -9,7 +9,7 @@ width (twelve conv layers, 224-px crops, a 7x7 final map), bf16 and channels_las
 see COMPILE), through the book's one training loop (train.train) with the gpu-small profile and SETTINGS as its
 overrides. The pack's photos are 128 px: the 224-px crops are upsampled from them. On CUDA they are decoded once
 into GPU memory and cropped, flipped, rotated and resized there. Epochs come from a measured warm-up, the same for
-every run, and the plan prints before training. Each run is scored as the scores step scores it (score_rows: W, dW
+every run, and the plan prints before training. Each run is scored as the scores step scores it (run_scores.run_rows: W, dW
 and NMF) and written into --out the moment it finishes, so a command cut off still leaves what finished:
 
     scores.csv              the schema of book/scores.csv, one row per (run, layer, kind)
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import dataclasses
 import hashlib
 import json
 import math
@@ -43,7 +42,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
-from banding_lib import article, config, data, hardware, metrics, networks, pack, reduce, results, train  # noqa: E402
+from banding_lib import config, data, hardware, networks, pack, reduce, results, run_scores, train  # noqa: E402
 from banding_lib.layers import layer_weight  # noqa: E402
 
 PROFILE = "gpu-small"  # the article's net at full width, 5 pools, 224-px input; its recipe (LR 0.1 per 256, decay 5e-4)
@@ -73,16 +72,8 @@ COMPILE = ("off: torch.compile costs tens of seconds a head (four heads) out of 
            "warm-up would have to compile to measure it; eager it is")
 WARM_STEPS = (5, 20)  # steps untimed (cuDNN picks its kernels), then timed, for each of the two ways the photos lie
 REHEARSAL_WARM_STEPS = (2, 4)
-SCHEMA = ROOT / "book" / "scores.csv"  # the scores step's table: its header is the schema of scores.csv here
-SCORE_FIELDS = tuple(f.name for f in dataclasses.fields(metrics.Score) if f.name != "neurons")
 CURVE_COLUMNS = ("preset", "seed", "step", "epoch", "images", "loss", "lr", "val_top1_subset")
 DRAWN = ("block5.a", "block5.b")  # the layers of figures 5-8: their NMF pictures go into --out
-
-
-def columns() -> list[str]:
-    """The columns of book/scores.csv, read from its header (scores.COLUMNS, without importing pandas)."""
-    with open(SCHEMA, newline="") as f:
-        return next(csv.reader(f))
 
 
 def configs(pack_dir: Path, rehearse: bool, **planned) -> list[dict]:
@@ -91,36 +82,11 @@ def configs(pack_dir: Path, rehearse: bool, **planned) -> list[dict]:
     return [config.resolve(preset, PROFILE, seed, **over) for preset, seed in RUNS]
 
 
-def score_rows(run: results.Run) -> list[dict]:
-    """One run's rows of the scores table, computed as scores.run_rows computes them (which cannot run here: the
-    scores step imports pandas): W and dW of every tracked layer, NMF and its mirror share of 5a and 5b, from the
-    same functions (tests/test_gpu_science.py holds the two equal)."""
-    m, val, prov = run.metrics, run.metrics["final"]["val_top1"], run.metrics.get("provenance", {})
-    flags = [f.upper().replace("_", "-") for f in prov.get("cpu", {}).get("flags", []) if "bf16" in f]
-    where = prov.get("device", "cpu") if prov.get("device", "cpu") != "cpu" else (
-        prov.get("cpu", {}).get("model", "") + (f" ({', '.join(flags)})" if flags else ""))  # as scores._cpu_words
-    base = {"profile": run.config["profile"], "preset": run.name, "seed": run.config["seed"], "folder": run.path.name,
-            "val_top1": val, "num_classes": m["num_classes"], "steps": m["steps"], "train_min": m["wall_s"] / 60,
-            "learned": article.learned(val, m["num_classes"], run.config.get("arch", "simplified")),
-            "train_flops_per_image": m.get("train_flops_per_image", float("nan")),
-            "precision": run.config.get("train", {}).get("precision", ""), "cpu": where, "mirror": float("nan")}
-    rows = []
-    for layer, w in run.weights.items():
-        named = (("W", metrics.score(w), None), ("dW", metrics.score(w, run.init[layer]), None))
-        if layer in DRAWN:
-            red = reduce.reduction(w)
-            named += (("NMF", red.score, float(np.nanmean(metrics.mirror_shares(red.kernels)))),)
-        for kind, score, mirror in named:
-            rows.append({**base, "layer": layer, "kind": kind, **{k: getattr(score, k) for k in SCORE_FIELDS},
-                         **({"mirror": mirror} if mirror is not None else {})})
-    return rows
-
-
 def book_rows(run: results.Run) -> list[dict]:
-    """score_rows as the scores step writes them for a run the book shows (book True, no study point), `learned`
+    """run_scores.run_rows as the scores step writes them for a run the book shows (book True, no study point), `learned`
     also asking LEARNED_AT_SCALE."""
     return [{**row, "book": True, "study": "", "learned": row["learned"] and row["val_top1"] >= LEARNED_AT_SCALE}
-            for row in score_rows(run)]
+            for row in run_scores.run_rows(run)]
 
 
 def _cell(v) -> str:
@@ -308,7 +274,7 @@ def train_all(todo: list[dict], out: Path, root: Path, report: dict, clock: tupl
     """Train, score and write each run in turn, --out rewritten after each; a run the time left cannot hold (before
     `clock` = (started, deadline), at the longer of the plan's seconds a run and the last run's) is skipped and
     named in the report."""
-    rows, curves, names = [], [], columns()
+    rows, curves, names = [], [], run_scores.COLUMNS
     flops, peaks = report["flops_per_image"], report["peak_tflops"]
     for cfg_all in todo:
         name = f"{cfg_all['preset']}-s{cfg_all['seed']}"

@@ -71,16 +71,6 @@ def test_pack_command_writes_a_pack_and_never_replaces_other_folders(tiny_pack, 
     assert (tmp_path / "mine" / "thesis.txt").read_text() == "keep"
 
 
-def test_score_rows_are_the_scores_steps_rows():
-    run = fake_run("baseline", seed=3)
-    ours, theirs = gpu_science.score_rows(run), scores.run_rows(run)
-    assert len(ours) == len(theirs)
-    for a, b in zip(ours, theirs):
-        for key, value in b.items():
-            assert a[key] == pytest.approx(value, nan_ok=True) if isinstance(value, float) else a[key] == value, key
-    assert set(gpu_science.columns()) == set(scores.COLUMNS) and gpu_science.columns() == scores.COLUMNS
-
-
 def test_rehearsal_end_to_end_without_pandas_or_altair(tiny_pack, tmp_path):
     """The GPU command's own code path on the CPU, at a tiny size, in a Python that cannot import pandas or
     altair (the GPU's has neither of this repository's versions): the plan prints before training, and --out
