@@ -66,3 +66,16 @@ def test_the_committed_search_s_winners_follow_the_rule_and_are_the_cpu_profile_
         chosen = search.configs([winner])[winner, 0]
         book = config.resolve(f"{arch}_baseline", "cpu", 0, search.data.data_root())
         assert chosen["train"] == book["train"] and chosen["model"] == book["model"], arch  # the book trains the winner
+
+
+def test_running_md_states_the_recipes_the_cpu_profile_trains():
+    """book/running.md describes each architecture's recipe in words: its numbers must be the config's."""
+    from banding_lib import article, config
+
+    text = " ".join((ROOT / "book" / "running.md").read_text().split())  # one line: sentences wrap anywhere
+    assert f"{search.BUDGET_MIN:g} minutes a run" in text and f"below {article.LEARNED_TORCHVISION:.2f}" in text
+    for arch, words in (("googlenet", "GoogLeNet at width"), ("resnet50", "ResNet50 at width"), ("vgg19", "at width")):
+        c = config.resolve(f"{arch}_baseline", "cpu")
+        assert f"{words} 1/{round(1 / c['model']['width'])}" in text, arch
+    resnet = config.resolve("resnet50_baseline", "cpu")["train"]
+    assert f"after {resnet['warmup']} warm-up steps" in text
