@@ -44,13 +44,13 @@ PANEL = {arch: layer.panel for arch, layer in ARTICLE.items()}  # the layers of 
 found_scores = scores.load_beside("pretrained.csv", profile).set_index(["arch", "kind"])  # the scores step's
 
 
-def picture(arch, layer=None):
-    """(reduced pictures, label) of `arch`'s layer: torchvision's pretrained weights where at hand, else the
-    article's own published panel of that layer (PANEL)."""
-    if model(arch) is not None:
-        layer = layer or PANEL[arch]
-        return reduce.reduction(layer_weight(model(arch), layer)), f"pretrained {arch} (torchvision, ImageNet)"
-    return panels.reduction(f"{arch}_pretrained", PANEL[arch]), "the article's published panel, CC-BY 4.0"
+def picture(arch):
+    """(reduced pictures, layer, label) of the layer the scores step scored for `arch` (pretrained.csv): of
+    torchvision's pretrained model where it had one, else the article's own published panel of that layer."""
+    s = found_scores.loc[(arch, "NMF")]
+    if s.source == "torchvision":
+        return reduce.reduction(layer_weight(model(arch), s.layer)), s.layer, f"pretrained {arch} (torchvision, ImageNet)"
+    return panels.reduction(f"{arch}_pretrained", s.layer), s.layer, "the article's published panel, CC-BY 4.0"
 
 
 # %% tags=["hide-input"]
@@ -73,7 +73,7 @@ display(Markdown(
 # grids says.
 
 # %% tags=["hide-input"]
-mixed5b, g_label = picture("googlenet", ARTICLE["googlenet"].path)
+mixed5b, _, g_label = picture("googlenet")
 if model("googlenet") is not None:
     TYPICAL = ARTICLE["googlenet"].typical  # mixed3a's 5x5 branch
     display(plots.layer_grid(reduce.reduction(layer_weight(model("googlenet"), TYPICAL)),
@@ -88,15 +88,13 @@ display(plots.layer_grid(mixed5b, title=f"mixed5b (3x3 in torchvision, 5x5 in th
 # ## Figure 2: ResNet50 and VGG19
 
 # %% tags=["hide-input"]
-found = {arch: layer.path for arch, layer in ARTICLE.items() if layer.figure}  # the layers the article retrained
 for arch in ("resnet50", "vgg19"):
-    red, label = picture(arch, found[arch])
-    layer = found[arch] if model(arch) is not None else PANEL[arch]
+    red, layer, label = picture(arch)
     display(plots.layer_grid(red, title=f"{arch} {layer} — {label}", columns=32, pixel=4))
 
 # %% tags=["hide-input"]
 lines = []
-for arch in found:
+for arch in article.ARCH_LAYERS:  # the architectures the article retrained
     s = found_scores.loc[(arch, "NMF")]
     source = "pretrained, torchvision" if s.source == "torchvision" else "the article's published panel"
     lines.append(f"- {arch} `{s.layer}` ({source}): row {s.row:.2f} "
@@ -112,8 +110,8 @@ display(Markdown("**Scores of the pictures above** (this book's metric; i.i.d. n
 # shape of their kernels, not as copies). VGG19's picture is conv5_3 (`features.32`), the layer the article drew.
 
 # %% tags=["hide-input"]
-retrained = {p: run for (p, _), run in runner.load([f"{a}_baseline" for a in found], profile, [0], results_root).items()}
-for arch in found:
+retrained = {p: run for (p, _), run in runner.load([f"{a}_baseline" for a in article.ARCH_LAYERS], profile, [0], results_root).items()}
+for arch in article.ARCH_LAYERS:
     run = retrained[f"{arch}_baseline"]
     display(plots.side_by_side({f"article: pretrained {arch}": panels.reduction(f"{arch}_pretrained", PANEL[arch]),
                                 f"this book: retrained {arch} (val. {run.metrics['final']['val_top1']:.2f})":
@@ -129,7 +127,7 @@ display(Markdown(f"*Panels headed \"article\": {panels.CREDIT}; every panel scor
 # fc6's weight energy per input row (each fc6 neuron's weights viewed as (256, 6, 6)).
 
 # %% tags=["hide-input"]
-conv5, a_label = picture("alexnet", PANEL["alexnet"])
+conv5, _, a_label = picture("alexnet")
 display(plots.layer_grid(conv5, title=f"AlexNet conv5 — {a_label}", columns=32, pixel=4))
 s5 = found_scores.loc[("alexnet", "NMF")]
 art = article.article_shares()["alexnet_pretrained", PANEL["alexnet"]]
