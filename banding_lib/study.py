@@ -160,18 +160,23 @@ def most_accurate(fit: list[dict], tie: float = 0.01) -> str | None:
     return min((r for r in fit if r["val_top1"] >= best - tie), key=lambda r: (r["pflop"], -r["val_top1"]))["candidate"]
 
 
-def recipe_search(path=RECIPE_SEARCH) -> dict | None:
-    """The recipe search that chose the cpu profile (benchmarks/recipe_search.py writes it; committed):
-    {"rule": text, "winner": name, "cpu": {...}, "table": DataFrame, one row per candidate and seed}, or None
-    where the file is missing."""
+def _search(path, cols: dict, defaults: dict | None = None) -> dict | None:
+    """A committed recipe search's JSON with its rows as a table (cols: the JSON's keys -> the table's headers,
+    indexed by candidate; `defaults` fills keys older rows lack), or None where the file is missing."""
     if not Path(path).exists():
         return None
     out = json.loads(Path(path).read_text())
-    cols = {"candidate": "candidate", "seed": "seed", "changes": "what it changes", "steps": "steps",
-            "val_top1": "val. acc.", "row_5b": "5b row (raw W)", "col_5b": "5b col (raw W)", "cpu_min": "CPU-min",
-            "pflop": "PFLOP", "precision": "precision"}
-    table = pd.DataFrame(out["rows"])[list(cols)].rename(columns=cols) if out["rows"] else pd.DataFrame(columns=list(cols.values()))
-    return {**out, "table": table.set_index("candidate")}
+    rows = [{**(defaults or {}), **r} for r in out["rows"]]
+    table = pd.DataFrame(rows, columns=list(cols)).rename(columns=cols)
+    return {**out, "table": table.set_index(cols["candidate"])}
+
+
+def recipe_search(path=RECIPE_SEARCH) -> dict | None:
+    """The recipe search that chose the cpu profile (benchmarks/recipe_search.py writes it; committed):
+    {"rule": text, "winner": name, "cpu": {...}, "table": DataFrame, one row per candidate and seed}, or None."""
+    return _search(path, {"candidate": "candidate", "seed": "seed", "changes": "what it changes", "steps": "steps",
+                          "val_top1": "val. acc.", "row_5b": "5b row (raw W)", "col_5b": "5b col (raw W)",
+                          "cpu_min": "CPU-min", "pflop": "PFLOP", "precision": "precision"})
 
 
 ARCH_RECIPE_SEARCH = RECIPE_SEARCH.with_name("arch_recipe_search.json")
@@ -180,11 +185,7 @@ ARCH_RECIPE_SEARCH = RECIPE_SEARCH.with_name("arch_recipe_search.json")
 def arch_recipe_search(path=ARCH_RECIPE_SEARCH) -> dict | None:
     """The recipe search that chose each torchvision architecture's recipe on the cpu profile
     (benchmarks/arch_recipe_search.py writes it; committed): {"rule", "winners": {arch: name}, "cpu", "budget_min",
-    "table": DataFrame, one row per candidate}, or None where the file is missing."""
-    if not Path(path).exists():
-        return None
-    out = json.loads(Path(path).read_text())
-    cols = {"candidate": "candidate", "variant": "run", "changes": "what it changes", "neurons": "neurons", "val_top1": "val. acc.",
-            "first_loss": "first loss", "row": "row (raw W)", "col": "col (raw W)", "train_min": "minutes", "pflop": "PFLOP", "precision": "precision"}
-    table = pd.DataFrame([{"variant": "baseline", **r} for r in out["rows"]])[list(cols)].rename(columns=cols)
-    return {**out, "table": table.set_index("candidate")}
+    "table": DataFrame, one row per candidate and run}, or None."""
+    return _search(path, {"candidate": "candidate", "variant": "run", "changes": "what it changes", "neurons": "neurons",
+                          "val_top1": "val. acc.", "first_loss": "first loss", "row": "row (raw W)", "col": "col (raw W)",
+                          "train_min": "minutes", "pflop": "PFLOP", "precision": "precision"}, {"variant": "baseline"})

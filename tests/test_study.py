@@ -40,3 +40,14 @@ def test_the_contrast_finding_says_what_more_training_does():
     c = study.contrast(study.frame(_scores()))
     text = study.contrast_finding(c)
     assert "**more training**" in text and "4800" in text and ("still rises" in text or "levels off" in text or "falls" in text)
+
+
+def test_the_recipe_searches_load_as_tables_and_a_missing_file_as_none(tmp_path):
+    import json
+
+    arch = study.arch_recipe_search()
+    assert set(arch["winners"].values()) <= set(arch["table"].index) and set(arch["table"]["run"]) == {"baseline", "flatten"}
+    assert list(study.recipe_search()["table"].columns)[:2] == ["seed", "what it changes"]
+    (tmp_path / "empty.json").write_text(json.dumps({"rows": []}))
+    assert study.recipe_search(tmp_path / "empty.json")["table"].empty
+    assert study.arch_recipe_search(tmp_path / "missing.json") is None
