@@ -8,9 +8,8 @@ import statistics
 import time
 
 import torch
-import torch.nn.functional as F
 
-from banding_lib import augment, data, networks
+from banding_lib import augment, data, networks, train
 from banding_lib.config import resolve
 from bench_common import report
 
@@ -27,17 +26,15 @@ def main(args) -> int:
         torch.set_num_threads(threads)
         torch.manual_seed(0)
         model, _ = networks.build(config, len(classes))
-        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True)
-        model.train()
+        model.to(memory_format=train._memory_format(cfg)).train()
+        opt, autocast = train.make_optimizer(model, cfg), train.autocast_for("cpu", cfg)  # as training makes them
         fixed_x = torch.randn(batch, 3, in_size, in_size)  # already normalized, already in memory
         fixed_y = torch.randint(0, len(classes), (batch,))
         g = torch.Generator().manual_seed(0)
 
-        def step(x, y):
-            loss = F.cross_entropy(model(x), y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+        def step(x, y):  # train.train_step, the loop's own step (the profile's precision, its loss)
+            train.train_step(model, opt, x.contiguous(memory_format=train._memory_format(cfg)), y, cfg["lr"], cfg,
+                             autocast, 1)
 
         def real_step():  # what train._fit does per step: index the uint8 set, augment, step
             idx = torch.randint(0, len(images), (batch,), generator=g)
