@@ -31,14 +31,20 @@ BENCHMARKS = {"throughput": bench_throughput, "reduction": bench_reduction, "boo
               "loader": bench_loader, "train": bench_train}
 
 
+def defaults(module, **given) -> argparse.Namespace:
+    """A benchmark's own argument defaults (its add_arguments), with `given` on top."""
+    parser = argparse.ArgumentParser()
+    module.add_arguments(parser)
+    return argparse.Namespace(**{**vars(parser.parse_args([])), **given})
+
+
 def run_all(args) -> int:
     """throughput, reduction (3 repeats), the cuda check at its defaults, and the book (skipped unless --book)."""
     codes = [bench_throughput.main(args)]
-    codes.append(bench_reduction.main(argparse.Namespace(threads=args.threads, subset=args.subset, iters=args.iters,
-                                                         repeats=3, fewer_sweeps=args.fewer_sweeps)))
-    codes.append(bench_cuda.main(argparse.Namespace(data=None, profiles=["gpu-small", "gpu"], steps=300, workers=0,
-                                                    results=None, rehearse=False, peak_tflops=None)))
-    codes.append(bench_book.main(argparse.Namespace(command=args.command, skip=not args.book, scratch=False)))
+    codes.append(bench_reduction.main(defaults(bench_reduction, threads=args.threads, subset=args.subset,
+                                               iters=args.iters, repeats=3, fewer_sweeps=args.fewer_sweeps)))
+    codes.append(bench_cuda.main(defaults(bench_cuda)))
+    codes.append(bench_book.main(defaults(bench_book, command=args.command, skip=not args.book)))
     return max(codes)
 
 
